@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+// Engram: a durable, inspectable storage engine for the long-term memory of AI agents.
+import PackageDescription
+
+let package = Package(
+    name: "Engram",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Engram", targets: ["Engram"]),
+        .library(name: "EngramCLI", targets: ["EngramCLI"]),
+        .executable(name: "engram", targets: ["engram"]),
+        .executable(name: "engram-bench", targets: ["engram-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: System libraries (thin module maps; installed by tools/setup.sh)
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CXXHash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]
+        ),
+        // A thin extern "C" shim over Debian's static C++ libfaiss.a (which ships no c_api symbols).
+        .target(
+            name: "CFaissShim",
+            cxxSettings: [.unsafeFlags(["-std=c++17", "-fopenmp"])],
+            linkerSettings: [
+                .linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("lapack"),
+                .linkedLibrary("blas"), .linkedLibrary("m"), .linkedLibrary("stdc++"),
+            ]
+        ),
+
+        // MARK: Engram modules
+        /// A strict, allocation-light JSON reader and a pretty printer (2-space indent) that keeps numbers as written.
+        .target(name: "EngramJSON"),
+        /// The libuv event loop, the atomic write protocol with group commit, the error type, fault injection.
+        .target(name: "EngramIO", dependencies: ["CLibUV"]),
+        /// The FAISS-backed L1 vector tier.
+        .target(name: "EngramVector", dependencies: ["CFaissShim"]),
+        /// The store: records, central index, journal, cache.
+        .target(name: "Engram", dependencies: [
+            "EngramIO", "EngramJSON", "CXXHash", .product(name: "Logging", package: "swift-log"),
+        ]),
+        /// The `engram` commands, as a library so tests can run them.
+        .target(name: "EngramCLI", dependencies: [
+            "Engram",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], resources: [.copy("Resources")]),
+        .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
+        .executableTarget(name: "engram-bench", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
+        /// Test helper: a writer that prints `ACK` lines only after the store acknowledged; killed by crash tests.
+        .executableTarget(name: "engram-crash-writer", dependencies: ["Engram"]),
+        .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
+
+        // MARK: Tests
+        .testTarget(name: "EngramJSONTests", dependencies: ["EngramJSON"]),
+        .testTarget(name: "EngramIOTests", dependencies: ["EngramIO"]),
+        .testTarget(name: "EngramVectorTests", dependencies: ["EngramVector"]),
+        .testTarget(name: "EngramTests", dependencies: ["Engram"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,151 @@
+import EngramIO
+import EngramJSON
+
+/// What the central index knows about one memory without reading its file.
+public struct MemoryIndexEntry: Sendable, Equatable {
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var quickrecalScore: Double
+    public var contentHash: String
+    /// The embedding's length, or nil when the memory has none.
+    public var dimension: Int?
+
+    init(_ entry: MemoryEntry) {
+        createdAt = entry.createdAt
+        updatedAt = entry.updatedAt
+        quickrecalScore = entry.quickrecalScore
+        contentHash = entry.contentHash
+        dimension = entry.embedding?.count
+    }
+
+    init(createdAt: Timestamp, updatedAt: Timestamp, quickrecalScore: Double, contentHash: String, dimension: Int?) {
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.quickrecalScore = quickrecalScore
+        self.contentHash = contentHash
+        self.dimension = dimension
+    }
+}
+
+/// What the central index knows about one assembly. `memory_ids` is an Engram addition to SPEC §3: it lets a
+/// delete find the assemblies that list a memory without reading every assembly.
+public struct AssemblyIndexEntry: Sendable, Equatable {
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var memoryIds: [String]
+    public var memberCount: Int { memoryIds.count }
+
+    init(_ assembly: MemoryAssembly) {
+        createdAt = assembly.createdAt
+        updatedAt = assembly.updatedAt
+        memoryIds = assembly.memoryIds
+    }
+
+    init(createdAt: Timestamp, updatedAt: Timestamp, memoryIds: [String]) {
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.memoryIds = memoryIds
+    }
+}
+
+/// The in-memory form of `memory_index.json` (SPEC §3), and its encoding.
+struct CentralIndex: Sendable {
+    var memories: [String: MemoryIndexEntry] = [:]
+    var assemblies: [String: AssemblyIndexEntry] = [:]
+    var embeddingDimension: Int?
+    /// The last journal sequence number this checkpoint includes; replay skips lines at or below it.
+    var journalSequence: Int64 = 0
+    var formatVersion = "1"
+
+    static let fileName = "memory_index.json"
+
+    // MARK: Encoding
+
+    func jsonBytes(lastUpdated: Timestamp) -> [UInt8] {
+        var w = JSONWriter(pretty: true)
+        w.beginObject()
+        w.key("memories")
+        w.beginObject()
+        for id in memories.keys.sorted() {
+            let e = memories[id]!
+            w.key(id)
+            w.beginObject()
+            w.key("filepath"); w.string("memories/\(id).json")
+            w.key("created_at"); w.string(e.createdAt.description)
+            w.key("updated_at"); w.string(e.updatedAt.description)
+            w.key("quickrecal_score"); w.double(e.quickrecalScore)
+            w.key("content_hash"); w.string(e.contentHash)
+            w.key("embedding_dim")
+            if let d = e.dimension { w.int(Int64(d)) } else { w.null() }
+            w.endObject()
+        }
+        w.endObject()
+        w.key("assemblies")
+        w.beginObject()
+        for id in assemblies.keys.sorted() {
+            let e = assemblies[id]!
+            w.key(id)
+            w.beginObject()
+            w.key("filepath"); w.string("assemblies/\(id).json")
+            w.key("created_at"); w.string(e.createdAt.description)
+            w.key("updated_at"); w.string(e.updatedAt.description)
+            w.key("member_count"); w.int(Int64(e.memberCount))
+            w.key("memory_ids"); w.value(.array(e.memoryIds.map { .string($0) }))
+            w.endObject()
+        }
+        w.endObject()
+        w.key("metadata")
+        w.beginObject()
+        w.key("version"); w.string(formatVersion)
+        w.key("last_updated"); w.string(lastUpdated.description)
+        w.key("memory_count"); w.int(Int64(memories.count))
+        w.key("assembly_count"); w.int(Int64(assemblies.count))
+        w.key("embedding_dim")
+        if let d = embeddingDimension { w.int(Int64(d)) } else { w.null() }
+        w.key("journal_seq"); w.int(journalSequence)
+        w.key("format"); w.string("engram")
+        w.endObject()
+        w.endObject()
+        var bytes = w.bytes
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    // MARK: Decoding
+
+    static func decode(_ bytes: [UInt8], path: String) throws(EngramError) -> CentralIndex {
+        func corrupt(_ message: String) -> EngramError {
+            EngramError(code: .corrupt, message: message, operation: "read index", path: path,
+                        remedy: "open the store with autoRepair (the default) or run `engram repair`: the index is rebuilt from the records")
+        }
+        let root: JSONValue
+        do { root = try JSONReader.parse(bytes) } catch { throw corrupt("not valid JSON: \(error)") }
+        guard let top = root.objectValue, let memories = top["memories"]?.objectValue, let assemblies = top["assemblies"]?.objectValue,
+              let metadata = top["metadata"]?.objectValue
+        else { throw corrupt("expected an object with 'memories', 'assemblies' and 'metadata'") }
+        var index = CentralIndex()
+        index.memories.reserveCapacity(memories.count)
+        for (id, value) in memories {
+            guard RecordID.isValid(id), let o = value.objectValue,
+                  let created = o["created_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+                  let updated = o["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+                  let hash = o["content_hash"]?.stringValue
+            else { throw corrupt("bad memory entry '\(id.prefix(140))'") }
+            let score = o["quickrecal_score"]?.doubleValue ?? MemoryEntry.defaultScore
+            let dim = o["embedding_dim"]?.int64Value.map { Int($0) }
+            index.memories[id] = MemoryIndexEntry(createdAt: created, updatedAt: updated, quickrecalScore: score, contentHash: hash, dimension: dim)
+        }
+        for (id, value) in assemblies {
+            guard RecordID.isValid(id), let o = value.objectValue,
+                  let created = o["created_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+                  let updated = o["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
+            else { throw corrupt("bad assembly entry '\(id.prefix(140))'") }
+            let members = o["memory_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            index.assemblies[id] = AssemblyIndexEntry(createdAt: created, updatedAt: updated, memoryIds: members)
+        }
+        index.embeddingDimension = metadata["embedding_dim"]?.int64Value.map { Int($0) }
+        index.journalSequence = metadata["journal_seq"]?.int64Value ?? 0
+        index.formatVersion = metadata["version"]?.stringValue ?? "1"
+        return index
+    }
+}

@@ -1,0 +1,88 @@
+import EngramJSON
+
+/// One line of the journal: a durable statement of intent, written before the change reaches the records.
+///
+/// A `put` names the temp file of each record it writes; a batch is one `put` with many items, so the line
+/// is the batch's commit point: once it is durable every item's temp file is complete, and recovery renames
+/// whichever were not yet renamed (all-or-nothing).
+enum JournalOperation: Sendable {
+    struct Item: Sendable {
+        var kind: RecordKind
+        var id: String
+        var temporaryName: String
+        var memory: MemoryIndexEntry?
+        var assembly: AssemblyIndexEntry?
+    }
+
+    case put(sequence: Int64, items: [Item])
+    case delete(sequence: Int64, kind: RecordKind, id: String)
+
+    var sequence: Int64 {
+        switch self {
+        case .put(let s, _), .delete(let s, _, _): s
+        }
+    }
+
+    var json: JSONValue {
+        switch self {
+        case .put(let sequence, let items):
+            var o: JSONObject = ["seq": .int(sequence), "op": "put"]
+            o["items"] = .array(items.map { item in
+                var i: JSONObject = ["kind": .string(item.kind.rawValue), "id": .string(item.id), "tmp": .string(item.temporaryName)]
+                if let m = item.memory {
+                    i["created_at"] = .string(m.createdAt.description)
+                    i["updated_at"] = .string(m.updatedAt.description)
+                    i["quickrecal_score"] = .double(m.quickrecalScore)
+                    i["content_hash"] = .string(m.contentHash)
+                    i["embedding_dim"] = m.dimension.map { .int(Int64($0)) } ?? .null
+                }
+                if let a = item.assembly {
+                    i["created_at"] = .string(a.createdAt.description)
+                    i["updated_at"] = .string(a.updatedAt.description)
+                    i["memory_ids"] = .array(a.memoryIds.map { .string($0) })
+                }
+                return .object(i)
+            })
+            return .object(o)
+        case .delete(let sequence, let kind, let id):
+            return .object(["seq": .int(sequence), "op": "delete", "kind": .string(kind.rawValue), "id": .string(id)])
+        }
+    }
+
+    /// Decodes a journal line; nil for a line this version does not understand (treated as damage).
+    init?(json: JSONValue) {
+        guard let o = json.objectValue, let sequence = o["seq"]?.int64Value, let op = o["op"]?.stringValue else { return nil }
+        switch op {
+        case "put":
+            guard let items = o["items"]?.arrayValue else { return nil }
+            var decoded: [Item] = []
+            for value in items {
+                guard let i = value.objectValue, let kind = i["kind"]?.stringValue.flatMap(RecordKind.init(rawValue:)),
+                      let id = i["id"]?.stringValue, RecordID.isValid(id), let tmp = i["tmp"]?.stringValue,
+                      !tmp.contains("/"), tmp.hasPrefix("."),
+                      let created = i["created_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+                      let updated = i["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
+                else { return nil }
+                var item = Item(kind: kind, id: id, temporaryName: tmp)
+                switch kind {
+                case .memory:
+                    guard let hash = i["content_hash"]?.stringValue else { return nil }
+                    item.memory = MemoryIndexEntry(
+                        createdAt: created, updatedAt: updated, quickrecalScore: i["quickrecal_score"]?.doubleValue ?? MemoryEntry.defaultScore,
+                        contentHash: hash, dimension: i["embedding_dim"]?.int64Value.map { Int($0) })
+                case .assembly:
+                    item.assembly = AssemblyIndexEntry(createdAt: created, updatedAt: updated,
+                                                       memoryIds: i["memory_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                }
+                decoded.append(item)
+            }
+            self = .put(sequence: sequence, items: decoded)
+        case "delete":
+            guard let kind = o["kind"]?.stringValue.flatMap(RecordKind.init(rawValue:)), let id = o["id"]?.stringValue, RecordID.isValid(id)
+            else { return nil }
+            self = .delete(sequence: sequence, kind: kind, id: id)
+        default:
+            return nil
+        }
+    }
+}

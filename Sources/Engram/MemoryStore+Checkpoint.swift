@@ -1,0 +1,128 @@
+import EngramIO
+
+extension MemoryStore {
+    /// Changes after which a checkpoint is due: `flushThreshold`, or a 64th of the index when that is larger,
+    /// so that rewriting the index costs O(1) per change however big the store grows.
+    var checkpointInterval: Int { max(1, configuration.flushThreshold, (index.memories.count + index.assemblies.count) / 64) }
+
+    func noteChanges(_ count: Int) {
+        changesSinceCheckpoint += count
+        guard changesSinceCheckpoint >= checkpointInterval, checkpointTask == nil, !configuration.readOnly else { return }
+        // Off the caller's path: the save that crossed the threshold is already durable through the journal.
+        checkpointTask = Task {
+            do {
+                try await self.checkpoint(force: false)
+            } catch {
+                self.logger.warning("engram: checkpoint failed (the journal keeps every change): \(error)")
+            }
+            self.checkpointFinished()
+        }
+    }
+
+    private func checkpointFinished() { checkpointTask = nil }
+
+    /// Writes `memory_index.json` (after keeping the previous one in `backups/`) and empties the journal.
+    ///
+    /// New writes wait while it runs, and it waits for writes in progress, so the checkpoint holds exactly the
+    /// changes whose journal lines it makes redundant.
+    public func checkpoint() async throws {
+        try checkWritable("checkpoint")
+        try await checkpoint(force: true)
+    }
+
+    func checkpoint(force: Bool) async throws {
+        guard let journal, !configuration.readOnly else { return }
+        while checkpointing { await withCheckedContinuation { gateWaiters.append($0) } }
+        checkpointing = true
+        defer {
+            checkpointing = false
+            wakeGate()
+        }
+        while activeWrites > 0 { await withCheckedContinuation { drainWaiters.append($0) } }
+        guard force || changesSinceCheckpoint > 0 else { return }
+        index.journalSequence = sequence
+        let snapshot = index
+        let layout = self.layout
+        let backupCount = configuration.indexBackupCount
+        let due = backupDue()
+        let backedUp = try await engine.loop.run { () -> Bool in
+            guard due, backupCount > 0 else { return false }
+            return try IndexBackups(layout: layout).keep(count: backupCount)
+        }
+        if backedUp { lastIndexBackup = .now() }
+        let bytes = snapshot.jsonBytes(lastUpdated: .now())
+        try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
+        try await journal.reset()
+        changesSinceCheckpoint = 0
+    }
+
+    private func backupDue() -> Bool {
+        if lastIndexBackup == nil { lastIndexBackup = IndexBackups(layout: layout).newestTime() }
+        guard let last = lastIndexBackup else { return true }
+        return Double(Timestamp.now().microseconds - last.microseconds) / 1e6 >= configuration.backupInterval
+    }
+}
+
+/// The rotated copies of `memory_index.json` in `backups/`: `memory_index.<time>.json`, each with a
+/// `.xxh3` file holding its checksum (`<16 hex>  <name>`, the format of `sha256sum`).
+public struct IndexBackups: Sendable {
+    public let layout: StoreLayout
+    static let prefix = "memory_index."
+
+    public init(layout: StoreLayout) { self.layout = layout }
+
+    /// Backup file names, oldest first.
+    public func names() -> [String] {
+        let names = (try? Sys.listDirectory(layout.backupsDirectory)) ?? []
+        return names.filter { $0.hasPrefix(IndexBackups.prefix) && $0.hasSuffix(".json") }.sorted()
+    }
+
+    func newestTime() -> Timestamp? {
+        guard let newest = names().last else { return nil }
+        let stamp = newest.dropFirst(IndexBackups.prefix.count).dropLast(5)
+        return Timestamp(parsing: String(stamp).replacingOccurrences(of: "_", with: ":"))
+    }
+
+    /// Keeps the current index as a backup (a hard link: the index is only ever replaced by rename, so the link
+    /// is a free, consistent copy), writes its checksum, and drops the oldest beyond `count`.
+    func keep(count: Int) throws(EngramError) -> Bool {
+        guard Sys.fileType(layout.indexPath) == .file else { return false }
+        let bytes = try Sys.readFile(layout.indexPath, operation: "back up index")
+        let stamp = Timestamp.now().description.replacingOccurrences(of: ":", with: "_")
+        let name = IndexBackups.prefix + stamp + ".json"
+        let directory = layout.backupsDirectory
+        do {
+            try Sys.link(layout.indexPath, directory + "/" + name, operation: "back up index")
+        } catch where error.code == .alreadyExists {
+            return false
+        }
+        let sum = Array("\(ContentHash.checksum(bytes))  \(name)\n".utf8)
+        try FileEngine.writeAtomicallyBlocking(PendingFile(directory: directory, name: name + ".xxh3", bytes: sum), operation: "back up index")
+        let all = names()
+        if all.count > count {
+            for old in all.prefix(all.count - count) {
+                try Sys.unlink(directory + "/" + old, operation: "rotate index backups")
+                try Sys.unlink(directory + "/" + old + ".xxh3", operation: "rotate index backups")
+            }
+        }
+        try Sys.fsyncDirectory(directory, operation: "back up index")
+        return true
+    }
+
+    /// Checks a backup against its checksum file.
+    public func isIntact(_ name: String) -> Bool {
+        guard let bytes = try? Sys.readFile(layout.backupsDirectory + "/" + name),
+              let sum = try? Sys.readFile(layout.backupsDirectory + "/" + name + ".xxh3") else { return false }
+        return String(decoding: sum, as: UTF8.self).hasPrefix(ContentHash.checksum(bytes) + "  ")
+    }
+}
+
+private extension String {
+    func replacingOccurrences(of target: Character, with replacement: Character) -> String {
+        String(map { $0 == target ? replacement : $0 })
+    }
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        precondition(target.count == 1 && replacement.count == 1)
+        return replacingOccurrences(of: target.first!, with: replacement.first!)
+    }
+}

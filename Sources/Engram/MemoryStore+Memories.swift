@@ -1,0 +1,188 @@
+import EngramIO
+
+extension MemoryStore {
+    // MARK: Saving
+
+    /// Saves one memory durably and returns it as stored (hash, timestamps set).
+    ///
+    /// - Parameter expectedUpdatedAt: optimistic concurrency: if given, the save fails with
+    ///   ``EngramError/Code/conflict`` unless the stored record's `updatedAt` is exactly this value (the
+    ///   `updatedAt` of the version you read). A record that no longer exists is a conflict too.
+    @discardableResult
+    public func save(_ memory: MemoryEntry, expectedUpdatedAt: Timestamp? = nil) async throws -> MemoryEntry {
+        try await saveMemories([memory], expected: expectedUpdatedAt.map { [memory.id: $0] } ?? [:], operation: "save memory").first!
+    }
+
+    /// Saves memories as one all-or-nothing batch: after a crash either every one is there or none is.
+    /// Their fsyncs are shared, so this is the fast path for imports.
+    @discardableResult
+    public func saveBatch(_ memories: [MemoryEntry]) async throws -> [MemoryEntry] {
+        try await saveMemories(memories, expected: [:], operation: "save batch")
+    }
+
+    /// Reads, changes and saves a memory, failing with ``EngramError/Code/conflict`` if it changed meanwhile.
+    @discardableResult
+    public func update(_ id: String, _ change: @Sendable (inout MemoryEntry) throws -> Void) async throws -> MemoryEntry {
+        guard var memory = try await memory(id) else {
+            throw EngramError(code: .notFound, message: "no such memory", operation: "update memory", path: layout.path(of: .memory, id: id), id: id)
+        }
+        let read = memory.updatedAt
+        try change(&memory)
+        memory.id = id
+        return try await save(memory, expectedUpdatedAt: read)
+    }
+
+    func saveMemories(_ memories: [MemoryEntry], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
+        try checkWritable(operation)
+        guard !memories.isEmpty else { return [] }
+        var seen = Set<String>()
+        for memory in memories {
+            try RecordID.validate(memory.id, operation: operation)
+            guard seen.insert(memory.id).inserted else {
+                throw EngramError(code: .invalidRecord, message: "the batch holds id '\(memory.id)' twice", operation: operation, id: memory.id,
+                                  remedy: "give each memory of a batch its own id")
+            }
+            try validateEmbedding(memory.embedding, id: memory.id, operation: operation)
+        }
+        let ids = memories.map(\.id)
+        let saved = try await writeMemories(memories, ids: ids, expected: expected, operation: operation)
+        // Outside the write gate: rewriting assemblies takes their own ids through the gate.
+        let inAssemblies = Set(ids.flatMap { membership[$0] ?? [] })
+        if !inAssemblies.isEmpty { try await refreshComposites(of: inAssemblies, operation: operation) }
+        return saved
+    }
+
+    private func writeMemories(_ memories: [MemoryEntry], ids: [String], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
+        await beginWrite(ids)
+        defer { endWrite(ids) }
+        try checkWritable(operation)
+
+        var records: [PreparedRecord] = []
+        records.reserveCapacity(memories.count)
+        for var memory in memories {
+            let existing = index.memories[memory.id]
+            if let expectation = expected[memory.id], existing?.updatedAt != expectation {
+                throw EngramError(code: .conflict,
+                                  message: existing == nil ? "the memory no longer exists" : "the memory was changed at \(existing!.updatedAt) since it was read at \(expectation)",
+                                  operation: operation, id: memory.id, remedy: "read the memory again, reapply the change and retry")
+            }
+            memory.createdAt = existing?.createdAt ?? memory.createdAt
+            memory.updatedAt = nextTimestamp(after: existing?.updatedAt)
+            memory.contentHash = ContentHash.of(memory.content)
+            memory.schemaVersion = MemoryEntry.currentSchemaVersion
+            let file = PendingFile(directory: layout.memoriesDirectory, name: memory.id + ".json", bytes: memory.jsonBytes())
+            let item = JournalOperation.Item(kind: .memory, id: memory.id, temporaryName: file.temporaryName, memory: MemoryIndexEntry(memory))
+            records.append(PreparedRecord(kind: .memory, id: memory.id, file: file, item: item, memory: memory))
+        }
+        try await commit(records, operation: operation)
+        return records.map { $0.memory! }
+    }
+
+    /// Rejects NaN/±Infinity and wrong dimensions before anything is written; fixes the store's dimension with
+    /// the first embedding.
+    func validateEmbedding(_ embedding: [Float]?, id: String, operation: String) throws(EngramError) {
+        guard let embedding else { return }
+        if embedding.isEmpty {
+            throw EngramError(code: .invalidVector, message: "the embedding is empty", operation: operation, id: id,
+                              remedy: "give a non-empty embedding, or null for none")
+        }
+        if let bad = embedding.firstIndex(where: { !$0.isFinite }) {
+            throw EngramError(code: .invalidVector, message: "embedding value \(bad) is \(embedding[bad]); NaN and ±Infinity are not allowed",
+                              operation: operation, id: id, remedy: "recompute the embedding; every value must be a finite float32")
+        }
+        let dimension = index.embeddingDimension ?? configuration.embeddingDimension
+        if let dimension, embedding.count != dimension {
+            throw EngramError(code: .dimensionMismatch, message: "the embedding has \(embedding.count) values; this store's dimension is \(dimension)",
+                              operation: operation, id: id, remedy: "use the same embedding model as the rest of the store (\(dimension) dimensions), or a new store")
+        }
+        if index.embeddingDimension == nil { index.embeddingDimension = embedding.count }
+    }
+
+    // MARK: Deleting
+
+    /// Deletes a memory durably and removes it from every assembly that lists it. Returns false if absent.
+    @discardableResult
+    public func deleteMemory(_ id: String) async throws -> Bool {
+        let operation = "delete memory"
+        try RecordID.validate(id, operation: operation)
+        try checkWritable(operation)
+        await beginWrite([id])
+        let existed: Bool
+        do {
+            defer { endWrite([id]) }
+            try checkWritable(operation)
+            existed = index.memories[id] != nil
+            if existed { try await commitRemoval(kind: .memory, id: id, operation: operation) }
+        }
+        if existed, let assemblies = membership[id], !assemblies.isEmpty {
+            try await removeMember(id, from: assemblies)
+        }
+        membership[id] = nil
+        return existed
+    }
+
+    // MARK: Reading
+
+    /// The memory with this id, or nil if the store has none. Served from the LRU cache when possible.
+    public func memory(_ id: String) async throws -> MemoryEntry? {
+        let operation = "read memory"
+        try RecordID.validate(id, operation: operation)
+        try checkOpen(operation)
+        if let cached = memoryCache.value(for: id) { return cached }
+        // A read-only opener reads the file even if its snapshot of the index predates it.
+        guard index.memories[id] != nil || configuration.readOnly else { return nil }
+        let path = layout.path(of: .memory, id: id)
+        let bytes: [UInt8]
+        do {
+            bytes = try await engine.read(path, operation: operation)
+        } catch let error as EngramError where error.code == .notFound {
+            if configuration.readOnly && index.memories[id] == nil { return nil }
+            throw EngramError(code: .notFound, message: "the index lists this memory but its file is missing", operation: operation, path: path, id: id,
+                              remedy: "run `engram verify` and `engram repair`")
+        }
+        let memory = try MemoryEntry.decodeFile(bytes, path: path, expectedID: id)
+        memoryCache.insert(memory, for: id)
+        return memory
+    }
+
+    /// Loads many memories with few round trips to the I/O thread (cache misses are read in parallel).
+    /// Ids the store does not have are skipped; the result is in the order of `ids`.
+    public func memories(_ ids: [String]) async throws -> [MemoryEntry] {
+        let operation = "read memories"
+        try checkOpen(operation)
+        for id in ids { try RecordID.validate(id, operation: operation) }
+        var found: [String: MemoryEntry] = [:]
+        var missing: [String] = []
+        for id in ids {
+            if let cached = memoryCache.value(for: id) { found[id] = cached } else if index.memories[id] != nil || configuration.readOnly { missing.append(id) }
+        }
+        if !missing.isEmpty {
+            let paths = missing.map { layout.path(of: .memory, id: $0) }
+            let results = await engine.readMany(paths, operation: operation)
+            for (i, result) in results.enumerated() {
+                switch result {
+                case .success(let bytes):
+                    let memory = try MemoryEntry.decodeFile(bytes, path: paths[i], expectedID: missing[i])
+                    memoryCache.insert(memory, for: missing[i])
+                    found[missing[i]] = memory
+                case .failure(let error):
+                    if error.code == .notFound && (configuration.readOnly && index.memories[missing[i]] == nil) { continue }
+                    throw error
+                }
+            }
+        }
+        return ids.compactMap { found[$0] }
+    }
+
+    /// Whether the store has a memory with this id.
+    public func containsMemory(_ id: String) -> Bool { index.memories[id] != nil }
+
+    /// Every memory id, sorted.
+    public func memoryIDs() -> [String] { index.memories.keys.sorted() }
+
+    /// What the index knows about a memory, without reading its file.
+    public func indexEntry(forMemory id: String) -> MemoryIndexEntry? { index.memories[id] }
+
+    /// The store's embedding dimension (nil until the first embedding, unless configured).
+    public var embeddingDimension: Int? { index.embeddingDimension }
+}

@@ -1,0 +1,177 @@
+import EngramIO
+import EngramJSON
+import Logging
+
+/// A storage directory of memories and assemblies, opened for writing (one process at a time) or read-only.
+///
+/// ```swift
+/// let store = try await MemoryStore.open(at: "./storage")
+/// let saved = try await store.save(MemoryEntry(content: "The cat sat on the mat", embedding: vector))
+/// let again = try await store.memory(saved.id)
+/// try await store.close()
+/// ```
+///
+/// Every save returns only once the record is durable (file fsynced, renamed, directory fsynced, journal line
+/// fsynced). Opening reads only `memory_index.json` and replays the journal; records are read lazily and kept
+/// in an LRU cache.
+public actor MemoryStore {
+    public nonisolated let layout: StoreLayout
+    public nonisolated let configuration: StoreConfiguration
+    public nonisolated var isReadOnly: Bool { configuration.readOnly }
+    let engine: FileEngine
+    let logger: Logger
+
+    var index: CentralIndex
+    /// memory id → the assemblies that list it.
+    var membership: [String: Set<String>] = [:]
+    var journal: AppendOnlyFile?
+    var lock: StoreLock?
+    var memoryCache: LRUCache<String, MemoryEntry>
+    var assemblyCache: LRUCache<String, MemoryAssembly>
+    var sequence: Int64
+    var changesSinceCheckpoint = 0
+    var isClosed = false
+    var lastIndexBackup: Timestamp?
+    var checkpointTask: Task<Void, Never>?
+    /// Set when a write failed in a way that left the journal and the records needing reconciliation.
+    var damaged: EngramError?
+    /// What open found and did.
+    public internal(set) var recovery = RecoveryReport()
+
+    // The write gate: per-id exclusion, and the checkpoint barrier.
+    var busyIDs: Set<String> = []
+    var gateWaiters: [CheckedContinuation<Void, Never>] = []
+    var activeWrites = 0
+    var checkpointing = false
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex) {
+        self.layout = layout
+        self.configuration = configuration
+        self.engine = FileEngine(loop: configuration.eventLoop)
+        self.logger = configuration.logger
+        self.index = index
+        self.sequence = index.journalSequence
+        self.memoryCache = LRUCache(capacity: configuration.cacheCapacity)
+        self.assemblyCache = LRUCache(capacity: configuration.cacheCapacity)
+    }
+
+    /// Opens (and, with `createIfMissing`, creates) the store at `path`.
+    ///
+    /// A writer takes `.lock` (a second writer process fails fast with ``EngramError/Code/locked``), replays the
+    /// journal, rolls forward committed writes, removes stale temp files and, with `autoRepair`, rebuilds a
+    /// missing or unreadable index from the records. A read-only open takes no lock and changes nothing.
+    public static func open(at path: String, configuration: StoreConfiguration = StoreConfiguration()) async throws -> MemoryStore {
+        let layout = StoreLayout(root: path)
+        let prepared = try await configuration.eventLoop.run { () -> (CentralIndex, StoreLock?, RecoveryReport, Bool) in
+            var opener = StoreOpener(layout: layout, configuration: configuration)
+            return try opener.prepare()
+        }
+        let (index, lock, report, needsCheckpoint) = prepared
+        let store = MemoryStore(layout: layout, configuration: configuration, index: index)
+        await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
+        try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
+        return store
+    }
+
+    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool) {
+        self.lock = lock
+        self.recovery = report
+        for (assemblyID, entry) in index.assemblies {
+            for member in entry.memoryIds { membership[member, default: []].insert(assemblyID) }
+        }
+        if report.didSomething {
+            logger.notice("engram: recovered store at \(layout.root): \(report.summary)")
+        }
+    }
+
+    private func startJournalIfWriter(needsCheckpoint: Bool) async throws {
+        guard !configuration.readOnly else { return }
+        do {
+            journal = try AppendOnlyFile(path: layout.journalPath, loop: configuration.eventLoop)
+            if needsCheckpoint { try await checkpoint(force: true) }
+        } catch {
+            lock?.release()
+            lock = nil
+            throw error
+        }
+    }
+
+    /// Checkpoints the index (when anything changed), closes the journal and releases the lock. Idempotent.
+    public func close() async throws {
+        guard !isClosed else { return }
+        defer {
+            isClosed = true
+            journal?.close()
+            journal = nil
+            lock?.release()
+            lock = nil
+        }
+        if let task = checkpointTask { await task.value }
+        if !configuration.readOnly, damaged == nil {
+            try await checkpoint(force: false)
+        }
+    }
+
+    // MARK: Write gate
+
+    /// Waits until none of `ids` is being written and no checkpoint is running, then claims them.
+    func beginWrite(_ ids: [String]) async {
+        while checkpointing || ids.contains(where: { busyIDs.contains($0) }) {
+            await withCheckedContinuation { gateWaiters.append($0) }
+        }
+        busyIDs.formUnion(ids)
+        activeWrites += 1
+    }
+
+    func endWrite(_ ids: [String]) {
+        busyIDs.subtract(ids)
+        activeWrites -= 1
+        wakeGate()
+        if activeWrites == 0 {
+            let waiters = drainWaiters
+            drainWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    func wakeGate() {
+        let waiters = gateWaiters
+        gateWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Checks
+
+    func checkWritable(_ operation: String) throws(EngramError) {
+        try checkOpen(operation)
+        if configuration.readOnly {
+            throw EngramError(code: .readOnlyStore, message: "the store was opened read-only", operation: operation, path: layout.root,
+                              remedy: "open it without `readOnly` (only one writer process at a time)")
+        }
+        if let damaged {
+            throw EngramError(code: damaged.code, message: "an earlier write failed and left work for recovery: \(damaged.message)",
+                              operation: operation, path: layout.root, errno: damaged.errno,
+                              remedy: "close and reopen the store: open finishes or undoes the failed write")
+        }
+    }
+
+    func checkOpen(_ operation: String) throws(EngramError) {
+        if isClosed {
+            throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root,
+                              remedy: "open the store again")
+        }
+    }
+
+    func nextSequence() -> Int64 {
+        sequence += 1
+        return sequence
+    }
+
+    /// A timestamp after `previous` (the optimistic-update token must change on every save).
+    func nextTimestamp(after previous: Timestamp?) -> Timestamp {
+        let now = Timestamp.now()
+        guard let previous, now <= previous else { return now }
+        return Timestamp(microseconds: previous.microseconds + 1)
+    }
+}

@@ -1,0 +1,43 @@
+import EngramIO
+import Logging
+
+/// How a ``MemoryStore`` behaves. Every property documents its default.
+public struct StoreConfiguration: Sendable {
+    /// Open without the writer lock; every write fails with ``EngramError/Code/readOnlyStore``.
+    /// Any number of read-only openers can work beside the one writer. Default: `false`.
+    public var readOnly = false
+
+    /// How many rotated copies of `memory_index.json` are kept in `backups/`. 0 keeps none. Default: 3.
+    public var indexBackupCount = 3
+
+    /// The minimum time, in seconds, between two index backups: a checkpoint keeps a copy of the index it
+    /// replaces only if the newest backup is at least this old. 0 keeps one before every checkpoint. Default: 3600.
+    public var backupInterval: Double = 3600
+
+    /// The number of changes after which the index is checkpointed (rewritten, journal emptied) at the most;
+    /// large stores checkpoint less often (every `max(flushThreshold, count / 64)` changes) so that keeping the
+    /// index current stays O(1) per write. The index is also checkpointed at `close()`. Default: 20.
+    public var flushThreshold = 20
+
+    /// How many records (memories and assemblies each) the LRU cache keeps decoded. Default: 10,000.
+    public var cacheCapacity = 10_000
+
+    /// At open, recover without being asked: replay the journal, rebuild the index from the records when it is
+    /// missing or unreadable, remove stale temp files — and log what was done. When `false`, a missing or
+    /// unreadable index is an error. Default: `true`.
+    public var autoRepair = true
+
+    /// The dimension every embedding must have. `nil`: fixed by the first embedding saved. Default: `nil`.
+    public var embeddingDimension: Int?
+
+    /// Create the store (the layout of `storage-template/`) if the directory is missing or empty. Default: `true`.
+    public var createIfMissing = true
+
+    /// Where recovery and checkpoint problems are reported. Default: a logger that discards everything.
+    public var logger = Logger(label: "engram", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The event loop all file I/O runs on. Default: ``EventLoop/shared``.
+    public var eventLoop: EventLoop = .shared
+
+    public init() {}
+}

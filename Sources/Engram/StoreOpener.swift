@@ -1,0 +1,294 @@
+import EngramIO
+import EngramJSON
+
+/// What opening a store found and did (``MemoryStore/recovery``).
+public struct RecoveryReport: Sendable, Equatable {
+    /// Journal lines applied on top of the checkpoint.
+    public var replayedOperations = 0
+    /// Committed writes whose temp files were renamed into place at open.
+    public var rolledForward: [String] = []
+    /// Stale temp files removed (writes that were never acknowledged).
+    public var removedTemporaryFiles: [String] = []
+    /// The index was rebuilt by reading every record, and why.
+    public var rebuiltIndexReason: String?
+    /// The journal ended in a partial line (an append that never completed).
+    public var tornJournalTail = false
+    /// Record files that could not be read or parsed (left in place; `engram repair` quarantines them).
+    public var unreadableRecords: [String] = []
+
+    public var didSomething: Bool {
+        replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil
+            || tornJournalTail || !unreadableRecords.isEmpty
+    }
+
+    public var summary: String {
+        var parts: [String] = []
+        if let reason = rebuiltIndexReason { parts.append("rebuilt the index from the records (\(reason))") }
+        if replayedOperations > 0 { parts.append("replayed \(replayedOperations) journal operations") }
+        if !rolledForward.isEmpty { parts.append("completed \(rolledForward.count) committed writes") }
+        if !removedTemporaryFiles.isEmpty { parts.append("removed \(removedTemporaryFiles.count) stale temp files") }
+        if tornJournalTail { parts.append("dropped a partial journal line (an unacknowledged write)") }
+        if !unreadableRecords.isEmpty { parts.append("\(unreadableRecords.count) unreadable records left for `engram repair`: \(unreadableRecords.prefix(5).joined(separator: ", "))") }
+        return parts.isEmpty ? "nothing to do" : parts.joined(separator: "; ")
+    }
+}
+
+/// The blocking part of opening a store, run on a pool thread: create, lock, load the index, replay the
+/// journal, clean up. Kept apart from the actor so that open does no actor hops per record.
+struct StoreOpener {
+    let layout: StoreLayout
+    let configuration: StoreConfiguration
+    var report = RecoveryReport()
+
+    init(layout: StoreLayout, configuration: StoreConfiguration) {
+        self.layout = layout
+        self.configuration = configuration
+    }
+
+    var writer: Bool { !configuration.readOnly }
+
+    mutating func prepare() throws -> (CentralIndex, StoreLock?, RecoveryReport, Bool) {
+        try createIfNeeded()
+        try layout.checkNoSymlinks()
+        let lock = writer ? try StoreLock(path: layout.lockPath) : nil
+        do {
+            if writer {
+                for directory in layout.directories where Sys.fileType(directory) == nil {
+                    try Sys.mkdir(directory, operation: "open store")
+                    try Sys.fsyncDirectory(layout.root, operation: "open store")
+                }
+            }
+            var (index, needsCheckpoint) = try loadIndex()
+            if writer {
+                try removeStaleTemporaryFiles()
+            }
+            if let dim = configuration.embeddingDimension {
+                if let existing = index.embeddingDimension, existing != dim {
+                    throw EngramError(code: .dimensionMismatch, message: "the store's embeddings have dimension \(existing), the configuration says \(dim)",
+                                      operation: "open store", path: layout.indexPath,
+                                      remedy: "open with embeddingDimension \(existing) (or nil), or migrate the store")
+                }
+                if index.embeddingDimension == nil { index.embeddingDimension = dim; needsCheckpoint = needsCheckpoint || writer }
+            }
+            return (index, lock, report, needsCheckpoint && writer)
+        } catch {
+            lock?.release()
+            throw error
+        }
+    }
+
+    // MARK: Creation
+
+    private func createIfNeeded() throws(EngramError) {
+        let root = layout.root
+        switch Sys.fileType(root) {
+        case nil:
+            guard configuration.createIfMissing, writer else {
+                throw EngramError(code: .notFound, message: "no store here", operation: "open store", path: root,
+                                  remedy: "create it with `engram init` (or open with createIfMissing)")
+            }
+            try StoreOpener.create(layout)
+        case .directory:
+            if layout.looksLikeStore { return }
+            let names = try Sys.listDirectory(root, operation: "open store")
+            if names.isEmpty, configuration.createIfMissing, writer {
+                try StoreOpener.create(layout)
+                return
+            }
+            throw EngramError(code: .notAStore, message: names.isEmpty ? "the directory is empty, not a store" : "the directory is not empty and is not an Engram store (no memory_index.json, no memories/)",
+                              operation: "open store", path: root,
+                              remedy: "point --store at an Engram store, run `engram init` on an empty directory, or `engram migrate --from-synthians` for a Synthians store")
+        case .symlink:
+            // The store root itself may be a link (e.g. ./storage -> /data/engram); what is inside may not.
+            guard Sys.fileType(root + "/.") == .directory else { fallthrough }
+            if !layout.looksLikeStore {
+                throw EngramError(code: .notAStore, message: "not an Engram store", operation: "open store", path: root,
+                                  remedy: "run `engram init` first")
+            }
+        default:
+            throw EngramError(code: .notAStore, message: "not a directory", operation: "open store", path: root,
+                              remedy: "point --store at a directory")
+        }
+    }
+
+    /// Creates an empty store (the layout of `storage-template/`): directories, an empty index, each fsynced.
+    static func create(_ layout: StoreLayout) throws(EngramError) {
+        if Sys.fileType(layout.root) == nil {
+            try Sys.mkdir(layout.root, operation: "create store")
+            let parent = parentDirectory(of: layout.root)
+            try Sys.fsyncDirectory(parent, operation: "create store")
+        }
+        for directory in layout.directories { try Sys.mkdir(directory, operation: "create store") }
+        let index = CentralIndex()
+        try FileEngine.writeAtomicallyBlocking(
+            PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: index.jsonBytes(lastUpdated: .now())),
+            operation: "create store")
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    // MARK: Index and journal
+
+    private mutating func loadIndex() throws -> (CentralIndex, Bool) {
+        var index: CentralIndex?
+        var rebuildReason: String?
+        switch Sys.fileType(layout.indexPath) {
+        case nil:
+            rebuildReason = "memory_index.json is missing"
+        case .file:
+            do {
+                index = try CentralIndex.decode(try Sys.readFile(layout.indexPath, operation: "read index"), path: layout.indexPath)
+            } catch {
+                guard error.code == .corrupt else { throw error }
+                rebuildReason = "memory_index.json is unreadable: \(error.message)"
+            }
+        default:
+            throw EngramError(code: .symlinkRefused, message: "is not a regular file", operation: "open store", path: layout.indexPath,
+                              remedy: "replace it with the store's real index, or remove it so that it is rebuilt")
+        }
+        let contents = try Journal.read(path: layout.journalPath)
+        report.tornJournalTail = contents.tornTail
+        var operations: [JournalOperation] = []
+        for value in contents.entries {
+            guard let op = JournalOperation(json: value) else {
+                rebuildReason = rebuildReason ?? "the journal has a line this version cannot read"
+                break
+            }
+            operations.append(op)
+        }
+        if let line = contents.corruptLine {
+            rebuildReason = rebuildReason ?? "the journal is damaged at line \(line)"
+        }
+        let checkpointSequence = index?.journalSequence ?? 0
+        operations = operations.filter { $0.sequence > checkpointSequence }
+        let maxSequence = operations.map(\.sequence).max() ?? checkpointSequence
+
+        // Committed writes whose renames did not all happen are completed first, whatever else happens.
+        var lastOperation: [String: (RecordKind, JournalOperation.Item?)] = [:]
+        for op in operations {
+            switch op {
+            case .put(_, let items):
+                for item in items { lastOperation["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item) }
+            case .delete(_, let kind, let id):
+                lastOperation["\(kind.rawValue)/\(id)"] = (kind, nil)
+            }
+        }
+        if writer {
+            var touchedDirectories: Set<String> = []
+            for (_, (kind, item)) in lastOperation.sorted(by: { $0.key < $1.key }) {
+                guard let item else { continue }
+                if try rollForward(kind: kind, item: item) { touchedDirectories.insert(layout.directory(of: kind)) }
+            }
+            for directory in touchedDirectories.sorted() { try Sys.fsyncDirectory(directory, operation: "recover store") }
+        }
+
+        if let reason = rebuildReason {
+            guard configuration.autoRepair else {
+                throw EngramError(code: .corrupt, message: reason, operation: "open store", path: layout.indexPath,
+                                  remedy: "open with autoRepair (the default) or run `engram repair` to rebuild the index from the records")
+            }
+            var rebuilt = try rebuildFromRecords()
+            rebuilt.journalSequence = max(maxSequence, checkpointSequence)
+            report.rebuiltIndexReason = reason
+            return (rebuilt, true)
+        }
+
+        var result = index!
+        for (key, (kind, _)) in lastOperation {
+            let id = String(key.dropFirst(kind.rawValue.count + 1))
+            try reconcile(kind: kind, id: id, into: &result)
+        }
+        report.replayedOperations = operations.count
+        result.journalSequence = maxSequence
+        return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
+    }
+
+    /// Renames a committed write's temp file into place if it is complete. Returns whether it did.
+    private mutating func rollForward(kind: RecordKind, item: JournalOperation.Item) throws -> Bool {
+        let directory = layout.directory(of: kind)
+        let temporaryPath = directory + "/" + item.temporaryName
+        guard Sys.fileType(temporaryPath) == .file, let bytes = try? Sys.readFile(temporaryPath, operation: "recover store") else { return false }
+        let complete: Bool
+        switch kind {
+        case .memory:
+            let entry = try? MemoryEntry.decodeFile(bytes, path: temporaryPath, expectedID: item.id)
+            complete = entry != nil && entry?.updatedAt == item.memory?.updatedAt && entry?.contentHash == item.memory?.contentHash
+        case .assembly:
+            let assembly = try? MemoryAssembly.decodeFile(bytes, path: temporaryPath, expectedID: item.id)
+            complete = assembly != nil && assembly?.updatedAt == item.assembly?.updatedAt
+        }
+        guard complete else { return false }
+        // The temp may never have been fsynced (the process died between write and fsync): sync it now.
+        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: "recover store")
+        defer { Sys.close(fd) }
+        try Sys.fsync(fd, path: temporaryPath, operation: "recover store")
+        try Sys.rename(temporaryPath, layout.path(of: kind, id: item.id), operation: "recover store")
+        report.rolledForward.append("\(kind.directoryName)/\(item.id).json")
+        return true
+    }
+
+    /// Sets the index entry of one record from what its file says (the records are the truth).
+    mutating func reconcile(kind: RecordKind, id: String, into index: inout CentralIndex) throws {
+        let path = layout.path(of: kind, id: id)
+        guard Sys.fileType(path) != nil else {
+            if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
+            return
+        }
+        do {
+            let bytes = try Sys.readFile(path, operation: "recover store")
+            switch kind {
+            case .memory:
+                let entry = try MemoryEntry.decodeFile(bytes, path: path, expectedID: id)
+                index.memories[id] = MemoryIndexEntry(entry)
+                if index.embeddingDimension == nil, let d = entry.embedding?.count { index.embeddingDimension = d }
+            case .assembly:
+                index.assemblies[id] = AssemblyIndexEntry(try MemoryAssembly.decodeFile(bytes, path: path, expectedID: id))
+            }
+        } catch {
+            guard [.corrupt, .invalidRecord, .invalidVector, .invalidId].contains(error.code) else { throw error }
+            report.unreadableRecords.append("\(kind.directoryName)/\(id).json")
+            if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
+        }
+    }
+
+    /// Reads every record and builds the index from them. O(store size): only when the index or journal is lost.
+    mutating func rebuildFromRecords() throws -> CentralIndex {
+        var index = CentralIndex()
+        var dimensions: [Int: Int] = [:]
+        for kind in RecordKind.allCases {
+            let directory = layout.directory(of: kind)
+            guard Sys.fileType(directory) == .directory else { continue }
+            for name in try Sys.listDirectory(directory, operation: "rebuild index") where name.hasSuffix(".json") && !Sys.isTemporaryName(name) {
+                let id = String(name.dropLast(5))
+                guard RecordID.isValid(id) else {
+                    report.unreadableRecords.append("\(kind.directoryName)/\(name)")
+                    continue
+                }
+                try reconcile(kind: kind, id: id, into: &index)
+                if kind == .memory, let d = index.memories[id]?.dimension { dimensions[d, default: 0] += 1 }
+            }
+        }
+        index.embeddingDimension = configuration.embeddingDimension ?? dimensions.max(by: { $0.value < $1.value })?.key
+        return index
+    }
+
+    private mutating func removeStaleTemporaryFiles() throws {
+        for directory in [layout.root, layout.memoriesDirectory, layout.assembliesDirectory, layout.backupsDirectory, layout.vectorIndexDirectory] {
+            guard Sys.fileType(directory) == .directory else { continue }
+            var removed = false
+            for name in try Sys.listDirectory(directory, operation: "remove stale temp files") where Sys.isTemporaryName(name) {
+                try Sys.unlink(directory + "/" + name, operation: "remove stale temp file")
+                report.removedTemporaryFiles.append(directory + "/" + name)
+                removed = true
+            }
+            if removed { try Sys.fsyncDirectory(directory, operation: "remove stale temp files") }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,95 @@
+import Synchronization
+
+/// The system calls through which Engram touches the disk, as named in fault rules and counters.
+public enum Syscall: String, Sendable, CaseIterable {
+    case open, read, write, fsync, rename, unlink, mkdir, link, opendir
+}
+
+/// Debug-only fault injection for the syscall layer, in the spirit of swift-nio's file system mocking.
+///
+/// Tests arm a rule ("the 3rd `fsync` fails with EIO") and the next matching call made through ``Sys``
+/// returns that errno instead of reaching the kernel. This is how ENOSPC and EIO paths are tested without
+/// a broken disk. In release builds ``check(_:path:)`` is compiled to `nil` and costs nothing.
+public final class FaultInjector: Sendable {
+    /// One armed fault.
+    public struct Rule: Sendable {
+        public var syscall: Syscall
+        /// Fail the `nth` matching call (1-based), counted from when the rule was armed.
+        public var nth: Int
+        public var errno: Int32
+        /// Only calls whose path contains this string match (nil: every path).
+        public var pathContains: String?
+        /// Keep failing every matching call from the `nth` on (a full disk), instead of once.
+        public var sticky: Bool
+
+        public init(syscall: Syscall, nth: Int = 1, errno: Int32, pathContains: String? = nil, sticky: Bool = false) {
+            self.syscall = syscall
+            self.nth = nth
+            self.errno = errno
+            self.pathContains = pathContains
+            self.sticky = sticky
+        }
+    }
+
+    private struct State {
+        var rules: [(rule: Rule, seen: Int)] = []
+        var counts: [Syscall: Int] = [:]
+        var injected = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The process-wide injector that ``Sys`` consults.
+    public static let shared = FaultInjector()
+
+    /// Whether injection is compiled in (debug builds only).
+    public static var isAvailable: Bool {
+        #if DEBUG
+        true
+        #else
+        false
+        #endif
+    }
+
+    public func arm(_ rule: Rule) {
+        state.withLock { $0.rules.append((rule, 0)) }
+    }
+
+    /// Removes every rule and resets the counters.
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// How many calls of each kind went through ``Sys`` since the last reset (debug builds only).
+    public func count(_ call: Syscall) -> Int {
+        state.withLock { $0.counts[call, default: 0] }
+    }
+
+    /// How many faults were injected since the last reset.
+    public var injectedCount: Int { state.withLock { $0.injected } }
+
+    /// Returns the errno to fail this call with, or nil to let it through.
+    @inline(__always)
+    public func check(_ call: Syscall, path: String?) -> Int32? {
+        #if DEBUG
+        return state.withLock { state -> Int32? in
+            state.counts[call, default: 0] += 1
+            guard !state.rules.isEmpty else { return nil }
+            for index in state.rules.indices {
+                let rule = state.rules[index].rule
+                guard rule.syscall == call else { continue }
+                if let needle = rule.pathContains, !(path ?? "").contains(needle) { continue }
+                state.rules[index].seen += 1
+                let seen = state.rules[index].seen
+                if seen == rule.nth || (rule.sticky && seen > rule.nth) {
+                    state.injected += 1
+                    return rule.errno
+                }
+            }
+            return nil
+        }
+        #else
+        return nil
+        #endif
+    }
+}

@@ -1,0 +1,252 @@
+import CLibUV
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file to be written with the atomic replacement protocol.
+public struct PendingFile: Sendable {
+    /// Absolute (or store-relative-to-cwd) directory; the temp file is created in the same directory so that
+    /// `rename` is atomic.
+    public let directory: String
+    public let name: String
+    public let bytes: [UInt8]
+    /// The temp file's name: `.<name>.<random>.tmp`, never a valid record name.
+    public let temporaryName: String
+
+    public init(directory: String, name: String, bytes: [UInt8], temporaryName: String? = nil) {
+        self.directory = directory
+        self.name = name
+        self.bytes = bytes
+        self.temporaryName = temporaryName ?? Sys.temporaryName(for: name)
+    }
+
+    public var path: String { directory + "/" + name }
+    public var temporaryPath: String { directory + "/" + temporaryName }
+}
+
+/// Durable file operations on an ``EventLoop``: the atomic write protocol with group-committed directory
+/// fsyncs, staged (two-phase) writes for all-or-nothing batches, and bulk reads.
+///
+/// The protocol for one file: create the temp file with `O_EXCL` (a planted symlink makes it fail instead of
+/// being followed), write every byte, `fsync` it, `rename` it over the target, `fsync` the directory. The first
+/// four steps run as one thread-pool job (measured 1.3–1.6× faster than separate `uv_fs_*` hops). The last
+/// step is shared: writers whose rename finished while a directory fsync was running wait for the next one,
+/// which then covers all of them (group commit).
+public final class FileEngine: Sendable {
+    public let loop: EventLoop
+    private let directorySync: DirectorySyncGroups
+
+    /// Counters for benchmarks and tests: how many directory fsyncs served how many requests.
+    public struct Statistics: Sendable, Equatable {
+        public var directoryFsyncs = 0
+        public var directorySyncRequests = 0
+        public var filesWritten = 0
+    }
+
+    private let counters = Mutex(Statistics())
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    public init(loop: EventLoop = .shared) {
+        self.loop = loop
+        self.directorySync = DirectorySyncGroups()
+    }
+
+    // MARK: Writing
+
+    /// Writes one file atomically and durably; returns once it is on disk, directory entry included.
+    public func writeAtomically(_ file: PendingFile, operation: String = "write file") async throws {
+        try await loop.run {
+            try FileEngine.stage(file, operation: operation)
+            do {
+                try Sys.rename(file.temporaryPath, file.path, operation: operation)
+            } catch {
+                _ = try? Sys.unlink(file.temporaryPath)
+                throw error
+            }
+        }
+        counters.withLock { $0.filesWritten += 1 }
+        try await syncDirectory(file.directory, operation: operation)
+    }
+
+    /// Phase one of a two-phase write: every temp file written and fsynced, nothing renamed.
+    ///
+    /// All-or-nothing: on any failure the temp files already written are removed and the error is thrown.
+    /// Large sets are split over several pool threads so their fsyncs overlap (the file system batches them).
+    public func stage(_ files: [PendingFile], operation: String = "write files") async throws {
+        guard !files.isEmpty else { return }
+        let chunkCount = min(files.count, max(1, min(8, files.count / 16)))
+        let chunks = FileEngine.split(files, into: chunkCount)
+        var firstError: (any Error)?
+        await withTaskGroup(of: (any Error)?.self) { group in
+            for chunk in chunks {
+                group.addTask {
+                    do {
+                        try await self.loop.run {
+                            for file in chunk { try FileEngine.stage(file, operation: operation) }
+                        }
+                        return nil
+                    } catch { return error }
+                }
+            }
+            for await error in group where firstError == nil { firstError = error }
+        }
+        if let firstError {
+            await discard(files)
+            throw firstError
+        }
+    }
+
+    /// Phase two: renames every staged temp file over its target, then fsyncs the directories.
+    public func publish(_ files: [PendingFile], operation: String = "write files") async throws {
+        guard !files.isEmpty else { return }
+        try await loop.run {
+            for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) }
+        }
+        counters.withLock { $0.filesWritten += files.count }
+        var directories: [String] = []
+        for file in files where !directories.contains(file.directory) { directories.append(file.directory) }
+        for directory in directories { try await syncDirectory(directory, operation: operation) }
+    }
+
+    /// Removes staged temp files (after a failed or abandoned two-phase write). Best effort.
+    public func discard(_ files: [PendingFile]) async {
+        _ = try? await loop.run {
+            for file in files { _ = try? Sys.unlink(file.temporaryPath) }
+        }
+    }
+
+    /// Removes a file durably (unlink, then a group-committed directory fsync). Returns false if it was absent.
+    @discardableResult
+    public func remove(directory: String, name: String, operation: String = "remove file") async throws -> Bool {
+        let existed = try await loop.unlink(directory + "/" + name, operation: operation)
+        if existed { try await syncDirectory(directory, operation: operation) }
+        return existed
+    }
+
+    /// Makes the entries of `directory` durable; concurrent callers share one `fsync` (group commit).
+    public func syncDirectory(_ directory: String, operation: String = "fsync directory") async throws {
+        counters.withLock { $0.directorySyncRequests += 1 }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.execute { loopPointer in
+                self.directorySync.enqueue(directory, continuation, engine: self, loop: loopPointer, operation: operation)
+            }
+        }
+    }
+
+    func countDirectoryFsync() { counters.withLock { $0.directoryFsyncs += 1 } }
+
+    // MARK: Reading
+
+    /// Reads a whole file (symbolic links refused).
+    public func read(_ path: String, maxSize: Int = 256 << 20, operation: String = "read file") async throws -> [UInt8] {
+        try await loop.run { try Sys.readFile(path, maxSize: maxSize, operation: operation) }
+    }
+
+    /// Reads many files with few loop round trips, a few pool threads in parallel; one result per path.
+    public func readMany(_ paths: [String], maxSize: Int = 256 << 20, operation: String = "read file") async -> [Result<[UInt8], EngramError>] {
+        guard !paths.isEmpty else { return [] }
+        let chunkSize = max(16, paths.count / 8)
+        var results = [Result<[UInt8], EngramError>?](repeating: nil, count: paths.count)
+        await withTaskGroup(of: (Int, [Result<[UInt8], EngramError>]).self) { group in
+            var start = 0
+            while start < paths.count {
+                let range = start..<min(paths.count, start + chunkSize)
+                let slice = Array(paths[range])
+                let offset = start
+                group.addTask {
+                    let chunk = (try? await self.loop.run { () -> [Result<[UInt8], EngramError>] in
+                        slice.map { path in
+                            do throws(EngramError) { return .success(try Sys.readFile(path, maxSize: maxSize, operation: operation)) } catch { return .failure(error) }
+                        }
+                    }) ?? slice.map { .failure(EngramError(code: .io, message: "read was not scheduled", operation: operation, path: $0)) }
+                    return (offset, chunk)
+                }
+                start = range.upperBound
+            }
+            for await (offset, chunk) in group {
+                for (i, result) in chunk.enumerated() { results[offset + i] = result }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    // MARK: Blocking steps (run on pool threads)
+
+    /// Creates the temp file with `O_EXCL|O_NOFOLLOW`, writes everything, fsyncs; removes it on failure.
+    public static func stage(_ file: PendingFile, operation: String) throws(EngramError) {
+        let path = file.temporaryPath
+        let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644, operation: operation)
+        do {
+            try Sys.writeAll(fd, file.bytes, path: path, operation: operation)
+            try Sys.fsync(fd, path: path, operation: operation)
+        } catch {
+            Sys.close(fd)
+            _ = try? Sys.unlink(path)
+            throw error
+        }
+        Sys.close(fd)
+    }
+
+    /// The same protocol, synchronously, including the directory fsync (no group commit). For tools and
+    /// recovery code that are not on the loop.
+    public static func writeAtomicallyBlocking(_ file: PendingFile, operation: String) throws(EngramError) {
+        try stage(file, operation: operation)
+        do {
+            try Sys.rename(file.temporaryPath, file.path, operation: operation)
+        } catch {
+            _ = try? Sys.unlink(file.temporaryPath)
+            throw error
+        }
+        try Sys.fsyncDirectory(file.directory, operation: operation)
+    }
+
+    static func split<T>(_ items: [T], into count: Int) -> [[T]] {
+        guard count > 1 else { return [items] }
+        let size = (items.count + count - 1) / count
+        return stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
+    }
+}
+
+/// Per-directory group commit of `fsync`, confined to the loop thread (hence no locks).
+final class DirectorySyncGroups: @unchecked Sendable {
+    private struct Group {
+        var inFlight = false
+        var waiting: [CheckedContinuation<Void, any Error>] = []
+    }
+
+    private var groups: [String: Group] = [:]
+
+    func enqueue(
+        _ directory: String, _ continuation: CheckedContinuation<Void, any Error>, engine: FileEngine,
+        loop: UnsafeMutablePointer<uv_loop_t>, operation: String
+    ) {
+        groups[directory, default: Group()].waiting.append(continuation)
+        if groups[directory]!.inFlight == false { start(directory, engine: engine, loop: loop, operation: operation) }
+    }
+
+    private func start(_ directory: String, engine: FileEngine, loop: UnsafeMutablePointer<uv_loop_t>, operation: String) {
+        // Everyone waiting now renamed before this fsync starts, so this fsync covers them all.
+        let waiters = groups[directory]!.waiting
+        groups[directory]!.waiting = []
+        groups[directory]!.inFlight = true
+        let slot = ResultSlot<Void>()
+        let request = WorkRequest(
+            body: { slot.value = Result { try Sys.fsyncDirectory(directory, operation: operation) } },
+            done: { status in
+                engine.countDirectoryFsync()
+                let result: Result<Void, any Error> = status == 0
+                    ? slot.value!
+                    : .failure(EngramError(code: .io, message: "libuv refused the fsync request", operation: operation, path: directory))
+                for waiter in waiters { waiter.resume(with: result) }
+                self.groups[directory]!.inFlight = false
+                if self.groups[directory]!.waiting.isEmpty {
+                    self.groups[directory] = nil
+                } else {
+                    self.start(directory, engine: engine, loop: loop, operation: operation)
+                }
+            })
+        engine.loop.queueWork(loop, request)
+    }
+}
