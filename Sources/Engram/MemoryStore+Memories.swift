@@ -78,6 +78,12 @@ extension MemoryStore {
         return records.map { $0.memory! }
     }
 
+    /// Checks a memory as a save would (id, finite values, dimension) without writing anything.
+    public func check(_ memory: MemoryEntry) throws {
+        try RecordID.validate(memory.id, operation: "check memory")
+        try validateEmbedding(memory.embedding, id: memory.id, operation: "check memory")
+    }
+
     /// Rejects NaN/±Infinity and wrong dimensions before anything is written; fixes the store's dimension with
     /// the first embedding.
     func validateEmbedding(_ embedding: [Float]?, id: String, operation: String) throws(EngramError) {

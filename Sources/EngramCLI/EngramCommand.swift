@@ -1,0 +1,70 @@
+import ArgumentParser
+import Engram
+import EngramJSON
+
+/// `engram`: the root command. The executable's `main` only calls ``EngramCLI/main(_:)``.
+public struct EngramCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "engram",
+        abstract: "A durable, inspectable store for the long-term memory of AI agents.",
+        discussion: "Data goes to stdout, diagnostics to stderr. Exit status: 0 success, 1 failure, 64 usage error.",
+        subcommands: [
+            InitCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self, StatsCommand.self,
+            AssemblyCommand.self, DemoCommand.self,
+        ])
+
+    public init() {}
+}
+
+/// Runs `engram` with arguments and returns the exit status, printing through ``Console/current``.
+public enum EngramCLI {
+    public static func run(_ arguments: [String]) async -> Int32 {
+        let console = Console.current
+        do {
+            var command = try EngramCommand.parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let error as EngramError {
+            console.err("engram: error: \(error)")
+            return error.code == .usage ? 64 : 1
+        } catch let error as CommandFailure {
+            console.err("engram: error: \(error.message)")
+            return error.status
+        } catch {
+            let code = EngramCommand.exitCode(for: error)
+            let message = EngramCommand.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { console.out(message) }
+            } else if !message.isEmpty {
+                console.err(message)
+            }
+            return code.rawValue
+        }
+    }
+
+    /// The executable's entry point.
+    public static func main(_ arguments: [String]) async -> Never {
+        let status = await run(arguments)
+        exit(status)
+    }
+}
+
+/// A command failed for a reason already explained (e.g. some ids were missing); carries the exit status.
+struct CommandFailure: Error {
+    var message: String
+    var status: Int32 = 1
+}
+
+extension JSONValue {
+    /// One line of compact JSON, as a string.
+    var compactString: String { String(decoding: JSONWriter.compact(self), as: UTF8.self) }
+    var prettyString: String { String(decoding: JSONWriter.pretty(self, trailingNewline: false), as: UTF8.self) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

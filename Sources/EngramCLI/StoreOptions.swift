@@ -1,0 +1,34 @@
+import ArgumentParser
+import Engram
+import Foundation
+import Logging
+
+/// `--store DIR`, shared by every command: defaults to `$ENGRAM_STORE`, else `./storage` (SPEC §4).
+public struct StoreOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp("The storage directory (default: $ENGRAM_STORE, else ./storage).", valueName: "DIR"))
+    public var store: String?
+
+    public init() {}
+
+    public var path: String {
+        store ?? ProcessInfo.processInfo.environment["ENGRAM_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./storage"
+    }
+
+    /// Opens the store as commands do: recoveries are reported on stderr.
+    public func open(readOnly: Bool = false, create: Bool = false) async throws -> MemoryStore {
+        var configuration = StoreConfiguration()
+        configuration.readOnly = readOnly
+        configuration.createIfMissing = create
+        configuration.logger = Logger(label: "engram") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .notice
+            return handler
+        }
+        return try await MemoryStore.open(at: path, configuration: configuration)
+    }
+}
+
+/// `--format text|json`.
+public enum OutputFormat: String, ExpressibleByArgument, Sendable {
+    case text, json
+}
