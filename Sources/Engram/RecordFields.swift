@@ -29,8 +29,9 @@ struct RecordFields {
 
     mutating func value(_ key: String) -> JSONValue? {
         used.insert(key)
-        guard let value = object[key] else { return nil }
-        return value.isNull ? nil : value
+        // Not `value.isNull ? nil : value`: JSONValue is ExpressibleByNilLiteral, so that `nil` would be `.null`.
+        guard let value = object[key], !value.isNull else { return nil }
+        return value
     }
 
     mutating func string(_ key: String, required: Bool) throws(EngramError) -> String? {

@@ -19,6 +19,20 @@ public struct EngramCommand: AsyncParsableCommand {
 /// Runs `engram` with arguments and returns the exit status, printing through ``Console/current``.
 public enum EngramCLI {
     public static func run(_ arguments: [String]) async -> Int32 {
+        // SPEC §4: `engram [--store DIR] COMMAND …`. The option is also accepted after the command.
+        var arguments = arguments
+        var leading: String?
+        if arguments.first == "--store", arguments.count >= 2 {
+            leading = arguments[1]
+            arguments.removeFirst(2)
+        } else if let first = arguments.first, first.hasPrefix("--store=") {
+            leading = String(first.dropFirst("--store=".count))
+            arguments.removeFirst()
+        }
+        return await StoreOptions.$leadingStore.withValue(leading) { await runParsed(arguments) }
+    }
+
+    private static func runParsed(_ arguments: [String]) async -> Int32 {
         let console = Console.current
         do {
             var command = try EngramCommand.parseAsRoot(arguments)

@@ -10,8 +10,11 @@ public struct StoreOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// `--store DIR` given before the command name (`engram --store DIR stats`), as SPEC §4 writes it.
+    @TaskLocal static var leadingStore: String?
+
     public var path: String {
-        store ?? ProcessInfo.processInfo.environment["ENGRAM_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./storage"
+        store ?? StoreOptions.leadingStore ?? ProcessInfo.processInfo.environment["ENGRAM_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./storage"
     }
 
     /// Opens the store as commands do: recoveries are reported on stderr.

@@ -30,6 +30,9 @@ extension EventLoop {
         await withCheckedContinuation { (continuation: CheckedContinuation<Int, Never>) in
             execute { loop in
                 let req = UnsafeMutablePointer<uv_fs_t>.allocate(capacity: 1)
+                // Zeroed, so that uv_fs_req_cleanup is safe even when the uv_fs_* call never touched the request
+                // (it failed before initialising it, or an injected fault skipped it): it frees only non-NULL fields.
+                req.initialize(to: uv_fs_t())
                 req.pointee.data = Unmanaged.passRetained(FSRequest(continuation)).toOpaque()
                 let rc = start(loop, req, fsCallback)
                 if rc < 0 {

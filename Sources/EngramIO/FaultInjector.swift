@@ -19,10 +19,13 @@ public final class FaultInjector: Sendable {
         public var errno: Int32
         /// Only calls whose path contains this string match (nil: every path).
         public var pathContains: String?
+        /// Only calls whose path ends with this string match (nil: every path) — e.g. a directory's fsync.
+        public var pathSuffix: String?
         /// Keep failing every matching call from the `nth` on (a full disk), instead of once.
         public var sticky: Bool
 
-        public init(syscall: Syscall, nth: Int = 1, errno: Int32, pathContains: String? = nil, sticky: Bool = false) {
+        public init(syscall: Syscall, nth: Int = 1, errno: Int32, pathContains: String? = nil, pathSuffix: String? = nil, sticky: Bool = false) {
+            self.pathSuffix = pathSuffix
             self.syscall = syscall
             self.nth = nth
             self.errno = errno
@@ -32,7 +35,9 @@ public final class FaultInjector: Sendable {
     }
 
     private struct State {
-        var rules: [(rule: Rule, seen: Int)] = []
+        var rules: [(rule: Rule, seen: Int, token: Int)] = []
+        var nextToken = 0
+        var fired: Set<Int> = []
         var counts: [Syscall: Int] = [:]
         var injected = 0
     }
@@ -51,13 +56,27 @@ public final class FaultInjector: Sendable {
         #endif
     }
 
-    public func arm(_ rule: Rule) {
-        state.withLock { $0.rules.append((rule, 0)) }
+    /// Arms a rule; the returned token tells later whether it fired (``fired(_:)``).
+    @discardableResult
+    public func arm(_ rule: Rule) -> Int {
+        state.withLock {
+            $0.nextToken += 1
+            $0.rules.append((rule, 0, $0.nextToken))
+            return $0.nextToken
+        }
     }
+
+    /// Whether the rule armed with `token` injected a fault.
+    public func fired(_ token: Int) -> Bool { state.withLock { $0.fired.contains(token) } }
 
     /// Removes every rule and resets the counters.
     public func reset() {
         state.withLock { $0 = State() }
+    }
+
+    /// Removes the rules whose path filter contains `scope` (a test's own directory), leaving other tests' rules.
+    public func disarm(scope: String) {
+        state.withLock { $0.rules.removeAll { ($0.rule.pathContains ?? "").contains(scope) } }
     }
 
     /// How many calls of each kind went through ``Sys`` since the last reset (debug builds only).
@@ -79,10 +98,12 @@ public final class FaultInjector: Sendable {
                 let rule = state.rules[index].rule
                 guard rule.syscall == call else { continue }
                 if let needle = rule.pathContains, !(path ?? "").contains(needle) { continue }
+                if let suffix = rule.pathSuffix, !(path ?? "").hasSuffix(suffix) { continue }
                 state.rules[index].seen += 1
                 let seen = state.rules[index].seen
                 if seen == rule.nth || (rule.sticky && seen > rule.nth) {
                     state.injected += 1
+                    state.fired.insert(state.rules[index].token)
                     return rule.errno
                 }
             }

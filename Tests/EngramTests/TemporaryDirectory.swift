@@ -1,0 +1,42 @@
+import Engram
+import Foundation
+
+/// A fresh directory per test, removed when the test ends (as GRDB's tests do).
+final class TemporaryDirectory: @unchecked Sendable {
+    let path: String
+
+    init(_ name: String = #function) {
+        let base = FileManager.default.temporaryDirectory.path + "/engram-tests"
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        path = base + "/\(safe)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    var store: String { path + "/store" }
+
+    func files(in sub: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: store + "/" + sub)) ?? []).sorted()
+    }
+}
+
+/// Deterministic test vectors.
+func vector(_ seed: Int, dimension: Int = 8) -> [Float] {
+    (0..<dimension).map { Float(sin(Double(seed * 31 + $0))) }
+}
+
+func config(_ body: (inout StoreConfiguration) -> Void = { _ in }) -> StoreConfiguration {
+    var c = StoreConfiguration()
+    body(&c)
+    return c
+}
+
+/// Every file under `path`, recursively (to prove hostile input wrote nothing elsewhere).
+func allFiles(under path: String) -> Set<String> {
+    guard let e = FileManager.default.enumerator(atPath: path) else { return [] }
+    var out = Set<String>()
+    while let f = e.nextObject() as? String { out.insert(f) }
+    return out
+}
