@@ -1,0 +1,50 @@
+import Engram
+import Foundation
+import Testing
+
+/// The real `engram` executable: stdin, stdout, stderr and exit statuses as a shell sees them.
+enum EngramBinary {
+    static var path: String? {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        return [runner + "/engram", root + "/.build/debug/engram"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path!)
+        process.arguments = arguments
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+@Suite("engram executable", .enabled(if: EngramBinary.path != nil, "the engram executable is not built"))
+struct BinaryTests {
+    @Test("put - reads JSON Lines from stdin and acknowledges each id; exit codes 0, 1, 64")
+    func stdinAndExitCodes() throws {
+        let dir = CLIDirectory()
+        let put = try EngramBinary.run(["--store", dir.store, "put", "-"], stdin: """
+            {"id": "s1", "content": "from stdin"}
+            {"id": "s2", "content": "also"}
+            """)
+        #expect(put.status == 0, "\(put.stderr)")
+        #expect(put.stdout == "{\"id\": \"s1\"}\n{\"id\": \"s2\"}\n")
+        let list = try EngramBinary.run(["--store", dir.store, "list"])
+        #expect(list.stdout == "s1\ns2\n")
+        let env = try EngramBinary.run(["get", "nope", "--store", dir.store])
+        #expect(env.status == 1)
+        #expect(env.stdout.isEmpty)
+        #expect(env.stderr.contains("nope"))
+        #expect(try EngramBinary.run(["--no-such-flag"]).status == 64)
+    }
+}
