@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "EngramVector", dependencies: ["CFaissShim"]),
         /// The store: records, central index, journal, cache.
         .target(name: "Engram", dependencies: [
-            "EngramIO", "EngramJSON", "CXXHash", .product(name: "Logging", package: "swift-log"),
+            "EngramIO", "EngramJSON", "EngramVector", "CXXHash", .product(name: "Logging", package: "swift-log"),
         ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [

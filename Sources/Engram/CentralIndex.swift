@@ -33,18 +33,22 @@ public struct AssemblyIndexEntry: Sendable, Equatable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var memoryIds: [String]
+    /// The composite embedding's length, or nil when the assembly has none.
+    public var dimension: Int?
     public var memberCount: Int { memoryIds.count }
 
     init(_ assembly: MemoryAssembly) {
         createdAt = assembly.createdAt
         updatedAt = assembly.updatedAt
         memoryIds = assembly.memoryIds
+        dimension = assembly.compositeEmbedding?.count
     }
 
-    init(createdAt: Timestamp, updatedAt: Timestamp, memoryIds: [String]) {
+    init(createdAt: Timestamp, updatedAt: Timestamp, memoryIds: [String], dimension: Int?) {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.memoryIds = memoryIds
+        self.dimension = dimension
     }
 }
 
@@ -91,6 +95,8 @@ struct CentralIndex: Sendable {
             w.key("updated_at"); w.string(e.updatedAt.description)
             w.key("member_count"); w.int(Int64(e.memberCount))
             w.key("memory_ids"); w.value(.array(e.memoryIds.map { .string($0) }))
+            w.key("embedding_dim")
+            if let d = e.dimension { w.int(Int64(d)) } else { w.null() }
             w.endObject()
         }
         w.endObject()
@@ -141,7 +147,8 @@ struct CentralIndex: Sendable {
                   let updated = o["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
             else { throw corrupt("bad assembly entry '\(id.prefix(140))'") }
             let members = o["memory_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            index.assemblies[id] = AssemblyIndexEntry(createdAt: created, updatedAt: updated, memoryIds: members)
+            index.assemblies[id] = AssemblyIndexEntry(createdAt: created, updatedAt: updated, memoryIds: members,
+                                                      dimension: o["embedding_dim"]?.int64Value.map { Int($0) })
         }
         index.embeddingDimension = metadata["embedding_dim"]?.int64Value.map { Int($0) }
         index.journalSequence = metadata["journal_seq"]?.int64Value ?? 0

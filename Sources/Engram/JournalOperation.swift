@@ -40,6 +40,7 @@ enum JournalOperation: Sendable {
                     i["created_at"] = .string(a.createdAt.description)
                     i["updated_at"] = .string(a.updatedAt.description)
                     i["memory_ids"] = .array(a.memoryIds.map { .string($0) })
+                    i["embedding_dim"] = a.dimension.map { .int(Int64($0)) } ?? .null
                 }
                 return .object(i)
             })
@@ -72,7 +73,8 @@ enum JournalOperation: Sendable {
                         contentHash: hash, dimension: i["embedding_dim"]?.int64Value.map { Int($0) })
                 case .assembly:
                     item.assembly = AssemblyIndexEntry(createdAt: created, updatedAt: updated,
-                                                       memoryIds: i["memory_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                                                       memoryIds: i["memory_ids"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                                       dimension: i["embedding_dim"]?.int64Value.map { Int($0) })
                 }
                 decoded.append(item)
             }

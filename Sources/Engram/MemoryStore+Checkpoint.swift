@@ -11,7 +11,7 @@ extension MemoryStore {
         // Off the caller's path: the save that crossed the threshold is already durable through the journal.
         checkpointTask = Task {
             do {
-                try await self.checkpoint(force: false)
+                try await self.checkpoint(force: false, writeVectors: false)
             } catch {
                 self.logger.warning("engram: checkpoint failed (the journal keeps every change): \(error)")
             }
@@ -27,10 +27,14 @@ extension MemoryStore {
     /// changes whose journal lines it makes redundant.
     public func checkpoint() async throws {
         try checkWritable("checkpoint")
-        try await checkpoint(force: true)
+        try await checkpoint(force: true, writeVectors: true)
     }
 
-    func checkpoint(force: Bool) async throws {
+    /// Changes after which the vector tier is written too. Less often than the index: its files are large
+    /// (4 bytes × dimension per vector), and a lagging tier costs only re-reading the changed records at open.
+    var vectorCheckpointInterval: Int { max(10 * configuration.flushThreshold, 1000, index.memories.count / 8) }
+
+    func checkpoint(force: Bool, writeVectors: Bool) async throws {
         guard let journal, !configuration.readOnly else { return }
         while checkpointing { await withCheckedContinuation { gateWaiters.append($0) } }
         checkpointing = true
@@ -39,7 +43,8 @@ extension MemoryStore {
             wakeGate()
         }
         while activeWrites > 0 { await withCheckedContinuation { drainWaiters.append($0) } }
-        guard force || changesSinceCheckpoint > 0 else { return }
+        let vectorsDue = vectorTierNeedsWrite && !vectorTierBroken && (writeVectors || (vectors?.changesSincePersist ?? 0) >= vectorCheckpointInterval)
+        guard force || changesSinceCheckpoint > 0 || vectorsDue else { return }
         index.journalSequence = sequence
         let snapshot = index
         let layout = self.layout
@@ -54,6 +59,12 @@ extension MemoryStore {
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         try await journal.reset()
         changesSinceCheckpoint = 0
+        if vectorsDue, let vectors {
+            // After the index: the tier's files are checked against the index at open, never the reverse.
+            let snapshot = try vectors.snapshot(journalSequence: snapshot.journalSequence)
+            try await engine.loop.run { try VectorTier.write(snapshot, to: layout.vectorIndexDirectory) }
+            vectorTierNeedsWrite = false
+        }
     }
 
     private func backupDue() -> Bool {

@@ -7,6 +7,10 @@ public struct StoreStatistics: Sendable, Equatable {
     public var embeddingDimension: Int?
     /// Memories that have an embedding (the vectors the vector tier holds).
     public var vectorCount: Int
+    /// Assemblies with a composite embedding.
+    public var assemblyVectorCount: Int
+    /// Vectors the loaded FAISS tier holds (nil when the store was opened without it).
+    public var indexedVectors: Int?
     public var cachedMemories: Int
     public var cacheHits: Int
     public var cacheMisses: Int
@@ -22,6 +26,8 @@ public struct StoreStatistics: Sendable, Equatable {
             "assembly_count": .int(Int64(assemblyCount)),
             "embedding_dim": embeddingDimension.map { .int(Int64($0)) } ?? .null,
             "vector_count": .int(Int64(vectorCount)),
+            "assembly_vector_count": .int(Int64(assemblyVectorCount)),
+            "indexed_vectors": indexedVectors.map { .int(Int64($0)) } ?? .null,
             "cached_memories": .int(Int64(cachedMemories)),
             "cache_hits": .int(Int64(cacheHits)),
             "cache_misses": .int(Int64(cacheMisses)),
@@ -40,6 +46,8 @@ extension MemoryStore {
             assemblyCount: index.assemblies.count,
             embeddingDimension: index.embeddingDimension,
             vectorCount: index.memories.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
+            assemblyVectorCount: index.assemblies.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
+            indexedVectors: vectors.map { $0.count(.memory) + $0.count(.assembly) },
             cachedMemories: memoryCache.count,
             cacheHits: memoryCache.hits,
             cacheMisses: memoryCache.misses,

@@ -1,5 +1,6 @@
 import EngramIO
 import EngramJSON
+import EngramVector
 import Logging
 
 /// A storage directory of memories and assemblies, opened for writing (one process at a time) or read-only.
@@ -20,6 +21,12 @@ public actor MemoryStore {
     public nonisolated var isReadOnly: Bool { configuration.readOnly }
     let engine: FileEngine
     let logger: Logger
+    /// The L1 vector tier (nil when opened with `loadVectorTier: false`).
+    public nonisolated let vectors: VectorTier?
+    /// Changes applied to the vector tier since it was last written to `vector_index/`.
+    var vectorTierNeedsWrite = false
+    /// An update of the tier failed: it is never written again by this process (open rebuilds it).
+    var vectorTierBroken = false
 
     var index: CentralIndex
     /// memory id → the assemblies that list it.
@@ -45,7 +52,8 @@ public actor MemoryStore {
     var checkpointing = false
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex) {
+    init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex, vectors: VectorTier?) {
+        self.vectors = vectors
         self.layout = layout
         self.configuration = configuration
         self.engine = FileEngine(loop: configuration.eventLoop)
@@ -67,14 +75,34 @@ public actor MemoryStore {
             var opener = StoreOpener(layout: layout, configuration: configuration)
             return try opener.prepare()
         }
-        let (index, lock, report, needsCheckpoint) = prepared
-        let store = MemoryStore(layout: layout, configuration: configuration, index: index)
-        await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
-        try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
+        let (index, lock, openReport, needsCheckpoint) = prepared
+        var report = openReport
+        var vectors: VectorTier?
+        var vectorsChanged = false
+        if configuration.loadVectorTier {
+            do {
+                try? FaissIndex.setThreadCount(configuration.searchThreads)
+                let outcome = try await configuration.eventLoop.run {
+                    try VectorTierLoader(layout: layout, metric: configuration.metric, index: index).load()
+                }
+                vectors = outcome.tier
+                vectorsChanged = outcome.changed
+                report.rebuiltVectorIndexReason = outcome.rebuiltReason
+                report.resyncedVectors = outcome.resynced
+                report.unreadableRecords.append(contentsOf: outcome.unreadable.filter { !report.unreadableRecords.contains($0) })
+            } catch {
+                lock?.release()
+                throw error
+            }
+        }
+        let store = MemoryStore(layout: layout, configuration: configuration, index: index, vectors: vectors)
+        await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint, vectorsChanged: vectorsChanged)
+        try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint || vectorsChanged)
         return store
     }
 
-    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool) {
+    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool, vectorsChanged: Bool) {
+        self.vectorTierNeedsWrite = vectorsChanged
         self.lock = lock
         self.recovery = report
         for (assemblyID, entry) in index.assemblies {
@@ -89,7 +117,7 @@ public actor MemoryStore {
         guard !configuration.readOnly else { return }
         do {
             journal = try AppendOnlyFile(path: layout.journalPath, loop: configuration.eventLoop)
-            if needsCheckpoint { try await checkpoint(force: true) }
+            if needsCheckpoint { try await checkpoint(force: true, writeVectors: vectorTierNeedsWrite) }
         } catch {
             lock?.release()
             lock = nil
@@ -109,7 +137,7 @@ public actor MemoryStore {
         }
         if let task = checkpointTask { await task.value }
         if !configuration.readOnly, damaged == nil {
-            try await checkpoint(force: false)
+            try await checkpoint(force: false, writeVectors: true)
         }
     }
 

@@ -30,6 +30,18 @@ public struct StoreConfiguration: Sendable {
     /// The dimension every embedding must have. `nil`: fixed by the first embedding saved. Default: `nil`.
     public var embeddingDimension: Int?
 
+    /// How the vector tier compares vectors. Part of the store's vector files: changing it rebuilds them.
+    /// Default: `.l2` (squared Euclidean distance, as FAISS's `IndexFlatL2`).
+    public var metric: DistanceMetric = .l2
+
+    /// Load the vector tier at open (and keep it in sync). Tools that never search (list, get, stats) turn it
+    /// off to open large stores faster; search then fails with a clear error. Default: `true`.
+    public var loadVectorTier = true
+
+    /// FAISS/OpenBLAS threads per search. OpenMP threads busy-wait, so more than the cores you can spare
+    /// slows everything down. Default: 1.
+    public var searchThreads = 1
+
     /// Create the store (the layout of `storage-template/`) if the directory is missing or empty. Default: `true`.
     public var createIfMissing = true
 

@@ -15,10 +15,14 @@ public struct RecoveryReport: Sendable, Equatable {
     public var tornJournalTail = false
     /// Record files that could not be read or parsed (left in place; `engram repair` quarantines them).
     public var unreadableRecords: [String] = []
+    /// The vector tier was rebuilt from the records, and why (its files were missing, damaged or mismatched).
+    public var rebuiltVectorIndexReason: String?
+    /// Vectors re-read from their records because they were missing or stale (changes since the vector checkpoint).
+    public var resyncedVectors = 0
 
     public var didSomething: Bool {
         replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil
-            || tornJournalTail || !unreadableRecords.isEmpty
+            || tornJournalTail || !unreadableRecords.isEmpty || rebuiltVectorIndexReason != nil || resyncedVectors > 0
     }
 
     public var summary: String {
@@ -27,6 +31,8 @@ public struct RecoveryReport: Sendable, Equatable {
         if replayedOperations > 0 { parts.append("replayed \(replayedOperations) journal operations") }
         if !rolledForward.isEmpty { parts.append("completed \(rolledForward.count) committed writes") }
         if !removedTemporaryFiles.isEmpty { parts.append("removed \(removedTemporaryFiles.count) stale temp files") }
+        if let reason = rebuiltVectorIndexReason { parts.append("rebuilt the vector index from the records (\(reason))") }
+        if resyncedVectors > 0 { parts.append("brought \(resyncedVectors) vectors up to date from their records") }
         if tornJournalTail { parts.append("dropped a partial journal line (an unacknowledged write)") }
         if !unreadableRecords.isEmpty { parts.append("\(unreadableRecords.count) unreadable records left for `engram repair`: \(unreadableRecords.prefix(5).joined(separator: ", "))") }
         return parts.isEmpty ? "nothing to do" : parts.joined(separator: "; ")

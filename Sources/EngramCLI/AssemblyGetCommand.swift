@@ -11,7 +11,7 @@ struct AssemblyGetCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let store = try await options.open(readOnly: true)
+        let store = try await options.open(readOnly: true, vectors: false)
         let assembly = try await store.assembly(id)
         try await store.close()
         guard let assembly else { throw CommandFailure(message: "no assembly '\(id)' in \(options.path)") }

@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
         summary["stats"] = statistics.json
         if text { console.out("Stats: \(statistics.json.compactString)") }
 
-        // 5. A few records, and their nearest neighbours by exact L2 distance over the loaded sample.
+        // 5. A few records, and the nearest neighbours of the first (the FAISS tier, exact).
         if text {
             for memory in sampled.prefix(3) {
                 let source = memory.metadata["source"]?.stringValue ?? "-"
@@ -75,15 +75,11 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         if let probe = sampled.first, let query = probe.embedding {
-            let nearest = sampled.filter { $0.id != probe.id }.compactMap { m -> (String, Float, String)? in
-                guard let v = m.embedding else { return nil }
-                var d: Float = 0
-                for i in v.indices { let x = v[i] - query[i]; d += x * x }
-                return (m.id, d, m.content)
-            }.sorted { $0.1 < $1.1 }.prefix(3)
+            let nearest = try await store.search(vector: query, k: 4).filter { $0.id != probe.id }.prefix(3)
+            summary["nearest"] = .array(nearest.map { .object(["id": .string($0.id), "distance": .double(Double($0.distance))]) })
             if text {
-                console.out("Nearest to \(probe.id) (\"\(probe.content.prefix(50))…\"):")
-                for (id, distance, content) in nearest { console.out("  \(id)  distance \(String(format: "%.4f", distance))  \(content.prefix(60))…") }
+                console.out("Nearest to \(probe.id) (\"\(probe.content.prefix(50))…\"), exact search over \(store.vectors?.count(.memory) ?? 0) vectors:")
+                for hit in nearest { console.out("  \(hit.id)  distance \(String(format: "%.4f", hit.distance))  \(hit.content.prefix(60))…") }
             }
         }
 

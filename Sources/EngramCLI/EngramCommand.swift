@@ -9,7 +9,7 @@ public struct EngramCommand: AsyncParsableCommand {
         abstract: "A durable, inspectable store for the long-term memory of AI agents.",
         discussion: "Data goes to stdout, diagnostics to stderr. Exit status: 0 success, 1 failure, 64 usage error.",
         subcommands: [
-            InitCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self, StatsCommand.self,
+            InitCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self, StatsCommand.self, SearchCommand.self,
             AssemblyCommand.self, DemoCommand.self,
         ])
 

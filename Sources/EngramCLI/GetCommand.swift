@@ -11,7 +11,7 @@ struct GetCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let store = try await options.open(readOnly: true)
+        let store = try await options.open(readOnly: true, vectors: false)
         let memory = try await store.memory(id)
         try await store.close()
         guard let memory else {

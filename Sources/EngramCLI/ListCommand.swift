@@ -8,7 +8,7 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try await options.open(readOnly: true)
+        let store = try await options.open(readOnly: true, vectors: false)
         let ids = await store.memoryIDs()
         try await store.close()
         let console = Console.current

@@ -18,9 +18,10 @@ public struct StoreOptions: ParsableArguments, Sendable {
     }
 
     /// Opens the store as commands do: recoveries are reported on stderr.
-    public func open(readOnly: Bool = false, create: Bool = false) async throws -> MemoryStore {
+    public func open(readOnly: Bool = false, create: Bool = false, vectors: Bool = true) async throws -> MemoryStore {
         var configuration = StoreConfiguration()
         configuration.readOnly = readOnly
+        configuration.loadVectorTier = vectors
         configuration.createIfMissing = create
         configuration.logger = Logger(label: "engram") { label in
             var handler = StreamLogHandler.standardError(label: label)

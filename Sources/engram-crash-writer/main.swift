@@ -4,6 +4,7 @@
 //
 // usage: engram-crash-writer STORE MODE COUNT SEED
 //   MODE: single (one save at a time), batch (batches of 50), concurrent (16 saves in flight), mixed
+//   (saves, deletes — announced by `START DEL <id>` before they begin — and assemblies)
 import Engram
 
 #if canImport(Glibc)
@@ -97,6 +98,8 @@ do {
                 ack("ACK \(saved.id) \(saved.updatedAt)")
             } else if roll < 8 {
                 let id = "m\(Int.random(in: 0..<400, using: &generator))"
+                // Announced first: a delete in flight at the kill may or may not have happened.
+                ack("START DEL \(id)")
                 if try await store.deleteMemory(id) { ack("ACKDEL \(id)") }
             } else {
                 let members = Array(await store.memoryIDs().prefix(3))

@@ -9,7 +9,7 @@ struct StoreTests {
         let dir = TemporaryDirectory()
         let store = try await MemoryStore.open(at: dir.store)
         let a = try await store.save(MemoryEntry(id: "a", content: "alpha", embedding: vector(1), metadata: ["k": "v"]))
-        let b = try await store.save(MemoryEntry(id: "b", content: "beta", embedding: vector(2)))
+        try await store.save(MemoryEntry(id: "b", content: "beta", embedding: vector(2)))
         #expect(a.contentHash == ContentHash.of("alpha"))
         #expect(await store.containsMemory("a"))
         #expect(await store.memoryIDs() == ["a", "b"])

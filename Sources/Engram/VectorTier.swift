@@ -1,0 +1,99 @@
+import EngramIO
+import EngramJSON
+import EngramVector
+import Synchronization
+
+/// The L1 vector tier: every memory's embedding and every assembly's composite in exact FAISS indexes, kept in
+/// sync with the records on every write, persisted in `vector_index/` at checkpoints.
+///
+/// It is derived data: at open it is loaded from its files, checked against the central index, and brought up
+/// to date from the records (see ``VectorTierLoader``). Thread-safe (one mutex), so searches run outside the
+/// store's actor.
+public final class VectorTier: Sendable {
+    struct State {
+        var memories: VectorSet
+        var assemblies: VectorSet
+        /// The next FAISS id; ids are never reused, so a stale id can never name another record.
+        var nextID: Int64 = 1
+        var generation: Int64 = 0
+        var changesSincePersist = 0
+
+        subscript(kind: RecordKind) -> VectorSet {
+            get { kind == .memory ? memories : assemblies }
+            set { if kind == .memory { memories = newValue } else { assemblies = newValue } }
+        }
+    }
+
+    let metric: DistanceMetric
+    let state: Mutex<State>
+
+    init(metric: DistanceMetric) {
+        self.metric = metric
+        state = Mutex(State(memories: VectorSet(kind: .memory, metric: metric), assemblies: VectorSet(kind: .assembly, metric: metric)))
+    }
+
+    init(metric: DistanceMetric, restored: State) {
+        self.metric = metric
+        state = Mutex(restored)
+    }
+
+    /// Live vectors of a kind.
+    public func count(_ kind: RecordKind) -> Int { state.withLock { $0[kind].count } }
+
+    public var dimension: Int? { state.withLock { $0.memories.dimension ?? $0.assemblies.dimension } }
+
+    var changesSincePersist: Int { state.withLock { $0.changesSincePersist } }
+
+    /// Adds or replaces vectors and removes others, in one pass per kind.
+    func apply(upserts: [(kind: RecordKind, id: String, vector: [Float], version: Timestamp)], removals: [(kind: RecordKind, id: String)]) throws(FaissError) {
+        guard !upserts.isEmpty || !removals.isEmpty else { return }
+        try state.withLock { (state: inout State) throws(FaissError) in
+            for removal in removals { state[removal.kind].remove(removal.id) }
+            for kind in RecordKind.allCases {
+                let items = upserts.filter { $0.kind == kind }.map { (id: $0.id, vector: $0.vector, version: $0.version) }
+                guard !items.isEmpty else { continue }
+                var set = state[kind]
+                try set.upsert(items, nextID: &state.nextID)
+                state[kind] = set
+            }
+            for kind in RecordKind.allCases {
+                var set = state[kind]
+                try set.compact(force: false)
+                state[kind] = set
+            }
+            state.changesSincePersist += upserts.count + removals.count
+        }
+    }
+
+    /// The `k` nearest records of a kind.
+    func search(_ query: [Float], k: Int, kind: RecordKind) throws(FaissError) -> [(id: String, score: Float)] {
+        try state.withLock { (state: inout State) throws(FaissError) in try state[kind].search(query, k: k) }
+    }
+
+    func search(_ queries: [[Float]], k: Int, kind: RecordKind) throws(FaissError) -> [[(id: String, score: Float)]] {
+        try state.withLock { (state: inout State) throws(FaissError) in try state[kind].search(queries, k: k) }
+    }
+
+    func version(of id: String, kind: RecordKind) -> Timestamp? { state.withLock { $0[kind].version(of: id) } }
+
+    /// The stored vector of a record (normalised when the metric is cosine).
+    public func vector(of id: String, kind: RecordKind) -> [Float]? { state.withLock { $0[kind].vector(of: id) } }
+
+    /// Which records' vectors are missing or stale against the central index, and which vectors belong to no
+    /// live record. O(records) in memory, no I/O.
+    func differences(from index: CentralIndex) -> (reload: [(RecordKind, String)], remove: [(RecordKind, String)]) {
+        state.withLock { state in
+            var reload: [(RecordKind, String)] = []
+            var remove: [(RecordKind, String)] = []
+            for (id, entry) in index.memories where entry.dimension != nil {
+                if state.memories.version(of: id) != entry.updatedAt { reload.append((.memory, id)) }
+            }
+            for id in state.memories.ids.keys where index.memories[id]?.dimension == nil { remove.append((.memory, id)) }
+            for (id, entry) in index.assemblies where entry.dimension != nil {
+                if state.assemblies.version(of: id) != entry.updatedAt { reload.append((.assembly, id)) }
+            }
+            for id in state.assemblies.ids.keys where index.assemblies[id]?.dimension == nil { remove.append((.assembly, id)) }
+            return (reload, remove)
+        }
+    }
+}
