@@ -163,6 +163,36 @@ struct CLITests {
         #expect(await engram("--store", dir.store, "assembly", "list").stdout.isEmpty)
     }
 
+    @Test("search: inline or @FILE vectors, -k, --where; JSON lines best first; bad queries exit 1 or 64")
+    func search() async throws {
+        let dir = CLIDirectory()
+        let input = dir.write("m.jsonl", """
+            {"id": "near", "content": "close one", "embedding": [1, 0, 0], "metadata": {"lang": "en"}}
+            {"id": "mid", "content": "middle", "embedding": [0.5, 0.5, 0], "metadata": {"lang": "fr"}}
+            {"id": "far", "content": "far away", "embedding": [-1, 0, 0], "metadata": {"lang": "en"}}
+            """)
+        #expect(await engram("--store", dir.store, "put", input).status == 0)
+        let run = await engram("--store", dir.store, "search", "--vector", "[0.9, 0.1, 0]", "-k", "2")
+        #expect(run.status == 0, "\(run.stderr)")
+        let hits = try run.lines.map { try JSONReader.parse($0) }
+        #expect(hits.map { $0["id"] } == ["near", "mid"])
+        #expect(hits[0]["content"] == "close one")
+        #expect(abs((hits[0]["distance"]?.doubleValue ?? 9) - 0.02) < 1e-6)
+        let file = dir.write("q.json", "[-1, 0.1, 0]")
+        #expect(await engram("--store", dir.store, "search", "--vector", "@" + file, "-k", "1").lines.first?.contains("\"far\"") == true)
+        let record = dir.write("r.json", #"{"embedding": [0.5, 0.5, 0]}"#)
+        #expect(await engram("--store", dir.store, "search", "--vector", "@" + record, "-k", "1").lines.first?.contains("\"mid\"") == true)
+        let filtered = await engram("--store", dir.store, "search", "--vector", "[0.5, 0.5, 0]", "--where", "lang=en")
+        #expect(filtered.lines.count == 2)
+        #expect(!filtered.stdout.contains("\"mid\""))
+        let wrongDimension = await engram("--store", dir.store, "search", "--vector", "[1, 2]")
+        #expect(wrongDimension.status == 1)
+        #expect(wrongDimension.stderr.contains("dimension"))
+        #expect(await engram("--store", dir.store, "search", "--vector", "[1, NaN, 0]").status == 64)
+        #expect(await engram("--store", dir.store, "search", "--vector", "not json").status == 64)
+        #expect(await engram("--store", dir.store, "search", "--vector", "[1, 0, 0]", "-k", "0").status == 64)
+    }
+
     @Test("demo: creates the store, imports the 1,000 samples, verifies (JSON output)")
     func demo() async throws {
         let dir = CLIDirectory()
