@@ -83,7 +83,8 @@ public actor MemoryStore {
             do {
                 try? FaissIndex.setThreadCount(configuration.searchThreads)
                 let outcome = try await configuration.eventLoop.run {
-                    try VectorTierLoader(layout: layout, metric: configuration.metric, index: index).load()
+                    try VectorTierLoader(layout: layout, metric: configuration.metric, index: index,
+                                         rebuild: configuration.rebuildDerivedData && !configuration.readOnly).load()
                 }
                 vectors = outcome.tier
                 vectorsChanged = outcome.changed

@@ -42,6 +42,10 @@ public struct StoreConfiguration: Sendable {
     /// slows everything down. Default: 1.
     public var searchThreads = 1
 
+    /// Rebuild the index and the vector tier from the records at open, whatever their state (what
+    /// `engram repair` does after fixing the records). O(store size). Default: `false`.
+    public var rebuildDerivedData = false
+
     /// Create the store (the layout of `storage-template/`) if the directory is missing or empty. Default: `true`.
     public var createIfMissing = true
 

@@ -168,6 +168,9 @@ struct StoreOpener {
         if let line = contents.corruptLine {
             rebuildReason = rebuildReason ?? "the journal is damaged at line \(line)"
         }
+        if configuration.rebuildDerivedData, writer {
+            rebuildReason = rebuildReason ?? "a rebuild was requested (repair)"
+        }
         let checkpointSequence = index?.journalSequence ?? 0
         operations = operations.filter { $0.sequence > checkpointSequence }
         let maxSequence = operations.map(\.sequence).max() ?? checkpointSequence
@@ -192,7 +195,7 @@ struct StoreOpener {
         }
 
         if let reason = rebuildReason {
-            guard configuration.autoRepair else {
+            guard configuration.autoRepair || configuration.rebuildDerivedData else {
                 throw EngramError(code: .corrupt, message: reason, operation: "open store", path: layout.indexPath,
                                   remedy: "open with autoRepair (the default) or run `engram repair` to rebuild the index from the records")
             }

@@ -76,6 +76,9 @@ public final class VectorTier: Sendable {
 
     func version(of id: String, kind: RecordKind) -> Timestamp? { state.withLock { $0[kind].version(of: id) } }
 
+    /// The ids of the records of a kind that have a vector.
+    func ids(_ kind: RecordKind) -> [String] { state.withLock { Array($0[kind].ids.keys) } }
+
     /// The stored vector of a record (normalised when the metric is cosine).
     public func vector(of id: String, kind: RecordKind) -> [Float]? { state.withLock { $0[kind].vector(of: id) } }
 

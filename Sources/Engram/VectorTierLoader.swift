@@ -10,6 +10,8 @@ struct VectorTierLoader {
     let layout: StoreLayout
     let metric: DistanceMetric
     let index: CentralIndex
+    /// Ignore the files and rebuild from the records (repair).
+    var rebuild = false
 
     struct Outcome: Sendable {
         var tier: VectorTier
@@ -21,7 +23,9 @@ struct VectorTierLoader {
 
     func load() throws -> Outcome {
         let hasVectors = index.memories.values.contains { $0.dimension != nil } || index.assemblies.values.contains { $0.dimension != nil }
-        let (loaded, problem) = VectorTier.load(directory: layout.vectorIndexDirectory, metric: metric, dimension: index.embeddingDimension)
+        let (loaded, problem) = rebuild
+            ? (nil, "a rebuild was requested (repair)")
+            : VectorTier.load(directory: layout.vectorIndexDirectory, metric: metric, dimension: index.embeddingDimension)
         var outcome: Outcome
         if let loaded {
             outcome = Outcome(tier: loaded)
@@ -54,7 +58,8 @@ struct VectorTierLoader {
                     }
                 }
             } catch {
-                outcome.unreadable.append("\(kind.directoryName)/\(id).json")
+                // A missing file is the index's problem (reported by verify), not an unreadable record.
+                if error.code != .notFound { outcome.unreadable.append("\(kind.directoryName)/\(id).json") }
                 removals.append((kind, id))
             }
             // Add in slices so a rebuild of a large store does not hold every vector twice.

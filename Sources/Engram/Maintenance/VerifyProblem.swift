@@ -1,0 +1,100 @@
+import EngramJSON
+
+/// One thing `verify` found wrong, with what `repair` will do about it.
+public struct VerifyProblem: Sendable, Hashable {
+    /// What kind of problem. The raw values are stable: scripts match on them (`jq '.problems[].kind'`).
+    public enum Kind: String, Sendable, CaseIterable {
+        case indexMissing = "index_missing"
+        case indexUnreadable = "index_unreadable"
+        case indexCountsWrong = "index_counts_wrong"
+        case indexEntryWithoutFile = "index_entry_without_file"
+        case indexEntryDisagrees = "index_entry_disagrees"
+        case recordNotIndexed = "record_not_indexed"
+        case recordUnparseable = "record_unparseable"
+        case recordWrongShape = "record_wrong_shape"
+        case recordNonFinite = "record_non_finite"
+        case recordWrongDimension = "record_wrong_dimension"
+        case recordIDMismatch = "record_id_mismatch"
+        case recordHashMismatch = "record_hash_mismatch"
+        case recordBadFileName = "record_bad_file_name"
+        case journalDamaged = "journal_damaged"
+        case journalTornTail = "journal_torn_tail"
+        case backupChecksumFailed = "backup_checksum_failed"
+        case backupChecksumMissing = "backup_checksum_missing"
+        case vectorFilesMissing = "vector_files_missing"
+        case vectorFilesDamaged = "vector_files_damaged"
+        case vectorMissing = "vector_missing"
+        case vectorStale = "vector_stale"
+        case vectorOrphan = "vector_orphan"
+        case vectorMismatch = "vector_mismatch"
+        case assemblyMissingMember = "assembly_missing_member"
+        case assemblyCompositeStale = "assembly_composite_stale"
+        case temporaryFile = "temporary_file"
+        case foreignFile = "foreign_file"
+        case symbolicLink = "symbolic_link"
+
+        /// Problems whose record file `repair` moves to `quarantine/`.
+        var quarantinesRecord: Bool {
+            [.recordUnparseable, .recordWrongShape, .recordNonFinite, .recordWrongDimension, .recordIDMismatch, .recordBadFileName].contains(self)
+        }
+    }
+
+    public var kind: Kind
+    /// The file concerned, relative to the store (e.g. `memories/m1.json`).
+    public var path: String?
+    public var id: String?
+    public var detail: String
+    /// What `engram repair` will do.
+    public var repair: String
+
+    public init(kind: Kind, path: String? = nil, id: String? = nil, detail: String, repair: String) {
+        self.kind = kind
+        self.path = path
+        self.id = id
+        self.detail = detail
+        self.repair = repair
+    }
+
+    public var json: JSONValue {
+        var o: JSONObject = ["kind": .string(kind.rawValue)]
+        if let path { o["path"] = .string(path) }
+        if let id { o["id"] = .string(id) }
+        o["detail"] = .string(detail)
+        o["repair"] = .string(repair)
+        return .object(o)
+    }
+}
+
+/// What `verify` checked and found.
+public struct VerifyReport: Sendable {
+    public var problems: [VerifyProblem] = []
+    public var checkedMemories = 0
+    public var checkedAssemblies = 0
+    public var checkedVectors = 0
+    public var seconds = 0.0
+    /// A writer had the store open: work in flight (temp files, a lagging vector checkpoint, a partial last
+    /// journal line) is expected and not reported.
+    public var writerActive = false
+
+    public var isConsistent: Bool { problems.isEmpty }
+
+    public var counts: [VerifyProblem.Kind: Int] {
+        problems.reduce(into: [:]) { $0[$1.kind, default: 0] += 1 }
+    }
+
+    public var json: JSONValue {
+        var byKind = JSONObject()
+        for (kind, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { byKind[kind.rawValue] = .int(Int64(count)) }
+        return .object([
+            "consistent": .bool(isConsistent),
+            "problem_count": .int(Int64(problems.count)),
+            "counts": .object(byKind),
+            "checked": .object([
+                "memories": .int(Int64(checkedMemories)), "assemblies": .int(Int64(checkedAssemblies)), "vectors": .int(Int64(checkedVectors)),
+            ]),
+            "writer_active": .bool(writerActive),
+            "seconds": .double((seconds * 1000).rounded() / 1000),
+            "problems": .array(problems.map(\.json)),
+        ])
+    }
+}
