@@ -37,11 +37,14 @@ let package = Package(
             ]
         ),
 
+        /// One Linux call Swift's Glibc module does not expose (renameat2 with RENAME_EXCHANGE).
+        .target(name: "CEngramSys"),
+
         // MARK: Engram modules
         /// A strict, allocation-light JSON reader and a pretty printer (2-space indent) that keeps numbers as written.
         .target(name: "EngramJSON"),
         /// The libuv event loop, the atomic write protocol with group commit, the error type, fault injection.
-        .target(name: "EngramIO", dependencies: ["CLibUV"]),
+        .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys"]),
         /// The FAISS-backed L1 vector tier.
         .target(name: "EngramVector", dependencies: ["CFaissShim"]),
         /// The store: records, central index, journal, cache.

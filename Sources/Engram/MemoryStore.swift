@@ -50,6 +50,8 @@ public actor MemoryStore {
     var gateWaiters: [CheckedContinuation<Void, Never>] = []
     var activeWrites = 0
     var checkpointing = false
+    /// Writes are paused (a point-in-time backup is linking files).
+    var paused = false
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex, vectors: VectorTier?) {
@@ -146,11 +148,23 @@ public actor MemoryStore {
 
     /// Waits until none of `ids` is being written and no checkpoint is running, then claims them.
     func beginWrite(_ ids: [String]) async {
-        while checkpointing || ids.contains(where: { busyIDs.contains($0) }) {
+        while checkpointing || paused || ids.contains(where: { busyIDs.contains($0) }) {
             await withCheckedContinuation { gateWaiters.append($0) }
         }
         busyIDs.formUnion(ids)
         activeWrites += 1
+    }
+
+    /// Runs `body` with new writes held back and writes in progress finished (checkpoints still run).
+    func pauseWrites(_ body: () async throws -> Void) async throws {
+        while paused { await withCheckedContinuation { gateWaiters.append($0) } }
+        paused = true
+        defer {
+            paused = false
+            wakeGate()
+        }
+        while activeWrites > 0 { await withCheckedContinuation { drainWaiters.append($0) } }
+        try await body()
     }
 
     func endWrite(_ ids: [String]) {

@@ -10,7 +10,7 @@ public struct EngramCommand: AsyncParsableCommand {
         discussion: "Data goes to stdout, diagnostics to stderr. Exit status: 0 success, 1 failure, 64 usage error.",
         subcommands: [
             InitCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self, StatsCommand.self, SearchCommand.self,
-            VerifyCommand.self, RepairCommand.self,
+            VerifyCommand.self, RepairCommand.self, BackupCommand.self, RestoreCommand.self,
             AssemblyCommand.self, DemoCommand.self,
         ])
 

@@ -210,3 +210,18 @@ public enum Sys {
         name.hasPrefix(".") && name.hasSuffix(".tmp")
     }
 }
+
+import CEngramSys
+
+extension Sys {
+    /// `renameat2(RENAME_EXCHANGE)`: swaps two existing paths atomically. Throws with errno ENOSYS/EINVAL where
+    /// unsupported, so callers can fall back to two renames.
+    public static func exchange(_ a: String, _ b: String, operation: String? = nil) throws(EngramError) {
+        if let injected = FaultInjector.shared.check(.rename, path: b) {
+            throw EngramError.system("renameat2", errno: injected, path: b, operation: operation)
+        }
+        if engram_rename_exchange(a, b) != 0 {
+            throw EngramError.system("renameat2", errno: Glibc.errno, path: b, operation: operation)
+        }
+    }
+}

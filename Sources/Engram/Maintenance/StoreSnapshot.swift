@@ -1,0 +1,224 @@
+import EngramIO
+import EngramJSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a backup wrote.
+public struct BackupReport: Sendable {
+    public var destination: String
+    public var files = 0
+    /// Files shared with the store by hard link (free: records are replaced by rename, never modified in place).
+    public var linked = 0
+    /// Files copied (across file systems, and the journal, which is appended in place).
+    public var copied = 0
+    public var bytesCopied = 0
+    public var memories = 0
+    public var assemblies = 0
+    /// The snapshot verified clean after it was written.
+    public var verified = false
+    /// A writer was running during the backup (its committed writes are included whole, see ``StoreSnapshot``).
+    public var writerWasActive = false
+    public var seconds = 0.0
+
+    public var json: JSONValue {
+        .object([
+            "destination": .string(destination), "files": .int(Int64(files)), "linked": .int(Int64(linked)), "copied": .int(Int64(copied)),
+            "bytes_copied": .int(Int64(bytesCopied)), "memories": .int(Int64(memories)), "assemblies": .int(Int64(assemblies)),
+            "verified": .bool(verified), "writer_was_active": .bool(writerWasActive), "seconds": .double((seconds * 1000).rounded() / 1000),
+        ])
+    }
+}
+
+/// `engram backup DEST`: a consistent snapshot of a store, itself a valid store, verified after writing.
+///
+/// Records and index files are only ever replaced by rename, so a hard link to one is a consistent copy of it
+/// for free (on another file system they are copied). Against a writer running in another process:
+/// 1. the record directories are linked *with* their temp files, and a temp file renamed away meanwhile is
+///    followed to its record;
+/// 2. the journal is copied after the records, so every write that renamed a record during the pass (its
+///    journal line precedes its rename) is named in the copy; the records it names are linked again, with
+///    their temp files while they still exist;
+/// 3. the snapshot is opened once: its journal replay completes every committed batch from the temp files
+///    (all-or-nothing, as after a crash), then its index and vector tier are rebuilt from its records — so the
+///    snapshot's derived data always agree with its records — and it is verified.
+/// In-process, ``MemoryStore/backup(to:)`` pauses writes instead, for an exact point in time.
+public struct StoreSnapshot: Sendable {
+    public let source: StoreLayout
+    public let destination: StoreLayout
+
+    public init(source: StoreLayout, destination: StoreLayout) {
+        self.source = source
+        self.destination = destination
+    }
+
+    /// Writes the files of the snapshot (blocking). The destination must not exist or be empty.
+    func writeFiles(report: inout BackupReport) throws {
+        try prepareDestination()
+        let journalStart = (try? fileSize(source.journalPath)) ?? 0
+        try place(source.indexPath, destination.indexPath, report: &report, mustExist: false)
+        for kind in RecordKind.allCases {
+            let from = source.directory(of: kind), to = destination.directory(of: kind)
+            for name in try Sys.listDirectory(from, operation: "backup").sorted() where name != ".gitkeep" {
+                let placed = try place(from + "/" + name, to + "/" + name, report: &report, mustExist: false)
+                if !placed, Sys.isTemporaryName(name), let record = recordName(ofTemporary: name) {
+                    // Renamed into place after the listing: take the record as it is now.
+                    try place(from + "/" + record, to + "/" + record, report: &report, mustExist: false, replace: true)
+                }
+            }
+        }
+        for name in (try? Sys.listDirectory(source.vectorIndexDirectory)) ?? [] where !Sys.isTemporaryName(name) && name != ".gitkeep" {
+            try place(source.vectorIndexDirectory + "/" + name, destination.vectorIndexDirectory + "/" + name, report: &report, mustExist: false)
+        }
+        // The journal last, copied (it is appended in place), then catch up with what it names.
+        if Sys.fileType(source.journalPath) == .file {
+            let bytes = try Sys.readFile(source.journalPath, operation: "backup")
+            try FileEngine.writeAtomicallyBlocking(PendingFile(directory: destination.root, name: "memory_index.journal", bytes: bytes), operation: "backup")
+            report.copied += 1
+            report.files += 1
+            report.bytesCopied += bytes.count
+            if bytes.count > journalStart {
+                let contents = try Journal.read(path: destination.journalPath)
+                for value in contents.entries {
+                    switch JournalOperation(json: value) {
+                    case .put(_, let items)?:
+                        for item in items {
+                            let from = source.directory(of: item.kind), to = destination.directory(of: item.kind)
+                            try place(from + "/" + item.temporaryName, to + "/" + item.temporaryName, report: &report, mustExist: false)
+                            try place(from + "/" + item.id + ".json", to + "/" + item.id + ".json", report: &report, mustExist: false, replace: true)
+                        }
+                    case .delete(_, let kind, let id)?:
+                        if Sys.fileType(source.path(of: kind, id: id)) == nil { _ = try Sys.unlink(destination.path(of: kind, id: id), operation: "backup") }
+                    case nil:
+                        continue
+                    }
+                }
+            }
+        }
+        for directory in [destination.root] + destination.directories where Sys.fileType(directory) == .directory {
+            try Sys.fsyncDirectory(directory, operation: "backup")
+        }
+    }
+
+    private func prepareDestination() throws {
+        let root = destination.root
+        if Sys.fileType(root) != nil {
+            guard try Sys.listDirectory(root, operation: "backup").isEmpty else {
+                throw EngramError(code: .alreadyExists, message: "the destination exists and is not empty", operation: "backup", path: root,
+                                  remedy: "give a new or empty directory for the snapshot")
+            }
+        } else {
+            try Sys.mkdir(root, operation: "backup")
+            try Sys.fsyncDirectory(StoreOpener.parentDirectory(of: root), operation: "backup")
+        }
+        for directory in destination.directories { try Sys.mkdir(directory, operation: "backup") }
+    }
+
+    /// Hard-links `from` to `to`, or copies it (with fsync) across file systems. Returns false when `from` does
+    /// not exist (and `mustExist` is false).
+    @discardableResult
+    private func place(_ from: String, _ to: String, report: inout BackupReport, mustExist: Bool, replace: Bool = false) throws -> Bool {
+        guard Sys.fileType(from) == .file else {
+            if mustExist { throw EngramError(code: .notFound, message: "missing", operation: "backup", path: from) }
+            return false
+        }
+        if replace, Sys.fileType(to) != nil { _ = try Sys.unlink(to, operation: "backup") } else if Sys.fileType(to) != nil { return true }
+        do {
+            try Sys.link(from, to, operation: "backup")
+            report.linked += 1
+        } catch {
+            if error.code == .notFound { return false }  // replaced or removed between the check and the link
+            guard error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK else { throw error }
+            let bytes: [UInt8]
+            do {
+                bytes = try Sys.readFile(from, maxSize: 1 << 40, operation: "backup")
+            } catch {
+                // Not `catch where`: that pattern crashes the Swift 6.3 compiler's ownership checker here.
+                guard error.code == .notFound else { throw error }
+                return false
+            }
+            let slash = to.lastIndex(of: "/")!
+            try FileEngine.writeAtomicallyBlocking(PendingFile(directory: String(to[..<slash]), name: String(to[to.index(after: slash)...]), bytes: bytes), operation: "backup")
+            report.copied += 1
+            report.bytesCopied += bytes.count
+        }
+        report.files += 1
+        return true
+    }
+
+    private func recordName(ofTemporary name: String) -> String? {
+        // ".<record>.json.<hex>.tmp"
+        let trimmed = name.dropFirst().dropLast(4)
+        guard let dot = trimmed.lastIndex(of: ".") else { return nil }
+        let record = String(trimmed[..<dot])
+        return record.hasSuffix(".json") && RecordID.isValid(String(record.dropLast(5))) ? record : nil
+    }
+
+    private func fileSize(_ path: String) throws -> Int {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw EngramError.system("lstat", errno: errno, path: path, operation: "backup") }
+        return Int(st.st_size)
+    }
+
+    /// Makes the written files a clean store (journal replay, index and vectors from its records) and verifies it.
+    static func finish(_ destination: StoreLayout, report: inout BackupReport, configuration: StoreConfiguration) async throws {
+        var settle = configuration
+        settle.readOnly = false
+        settle.rebuildDerivedData = true
+        settle.createIfMissing = false
+        let store = try await MemoryStore.open(at: destination.root, configuration: settle)
+        let statistics = await store.statistics()
+        try await store.close()
+        report.memories = statistics.memoryCount
+        report.assemblies = statistics.assemblyCount
+        let verification = try await configuration.eventLoop.run { try StoreVerifier(layout: destination).run() }
+        guard verification.isConsistent else {
+            throw EngramError(code: .corrupt, message: "the snapshot does not verify: \(verification.problems.prefix(3).map { "\($0.kind.rawValue) \($0.path ?? "")" })",
+                              operation: "backup", path: destination.root, remedy: "run `engram verify` on the store, then back up again")
+        }
+        report.verified = true
+        _ = try? Sys.unlink(destination.lockPath)
+    }
+
+    /// Backs up a store that may have a writer in another process (see the type's documentation).
+    public static func backup(store: String, to destination: String, configuration: StoreConfiguration = StoreConfiguration()) async throws -> BackupReport {
+        let started = Timestamp.now()
+        let snapshot = StoreSnapshot(source: StoreLayout(root: store), destination: StoreLayout(root: destination))
+        guard snapshot.source.looksLikeStore else {
+            throw EngramError(code: .notAStore, message: "not an Engram store", operation: "backup", path: store, remedy: "point --store at a store")
+        }
+        var report = BackupReport(destination: destination)
+        report.writerWasActive = StoreVerifier.writerActive(snapshot.source)
+        report = try await configuration.eventLoop.run { [report] in
+            var report = report
+            try snapshot.writeFiles(report: &report)
+            return report
+        }
+        try await finish(snapshot.destination, report: &report, configuration: configuration)
+        report.seconds = Double(Timestamp.now().microseconds - started.microseconds) / 1e6
+        return report
+    }
+}
+
+extension MemoryStore {
+    /// A point-in-time snapshot of this store in `destination` (a new or empty directory): writes are paused
+    /// while the files are linked (a hard link per record: fast), then the snapshot is settled and verified.
+    public func backup(to destination: String) async throws -> BackupReport {
+        try checkOpen("backup")
+        let started = Timestamp.now()
+        var report = BackupReport(destination: destination)
+        let snapshot = StoreSnapshot(source: layout, destination: StoreLayout(root: destination))
+        try await pauseWrites {
+            if !self.configuration.readOnly { try await self.checkpoint(force: true, writeVectors: true) }
+            report = try await self.engine.loop.run { [report] in
+                var report = report
+                try snapshot.writeFiles(report: &report)
+                return report
+            }
+        }
+        try await StoreSnapshot.finish(snapshot.destination, report: &report, configuration: configuration)
+        report.seconds = Double(Timestamp.now().microseconds - started.microseconds) / 1e6
+        return report
+    }
+}

@@ -1,0 +1,115 @@
+import Engram
+import Foundation
+import Testing
+
+@Suite("Backup and restore")
+struct BackupRestoreTests {
+    /// Counts, per batch number found in the records' content ("batch N item M"), how many of its items a store holds.
+    static func batchCounts(_ path: String) async throws -> [Int: Int] {
+        let store = try await MemoryStore.open(at: path, configuration: config { $0.readOnly = true; $0.loadVectorTier = false })
+        let memories = try await store.memories(await store.memoryIDs())
+        try await store.close()
+        var counts: [Int: Int] = [:]
+        for m in memories {
+            let words = m.content.split(separator: " ")
+            if words.first == "batch", let n = Int(words[1]) { counts[n, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    @Test("an in-process backup under concurrent writes is a point-in-time, verified store; restore brings it back")
+    func backupUnderWrites() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store)
+        try await store.saveBatch((0..<100).map { MemoryEntry(id: "base\($0)", content: "base \($0)", embedding: vector($0 + 1000)) })
+        let writer = Task {
+            for batch in 0..<60 {
+                try await store.saveBatch((0..<10).map { MemoryEntry(id: "b\(batch)-\($0)", content: "batch \(batch) item \($0)", embedding: vector(batch * 10 + $0)) })
+            }
+        }
+        try await Task.sleep(for: .milliseconds(30))
+        let report = try await store.backup(to: dir.path + "/snap")
+        try await writer.value
+        #expect(report.verified)
+        #expect(report.memories >= 100)
+        #expect(report.linked > 100)
+        for (batch, count) in try await Self.batchCounts(dir.path + "/snap") { #expect(count == 10, "batch \(batch) is partial in the snapshot: \(count)") }
+        let final = await store.statistics().memoryCount
+        try await store.close()
+        #expect(final == 700)
+        #expect(try StoreVerifier(layout: StoreLayout(root: dir.path + "/snap")).run().isConsistent)
+
+        // Restore replaces the content atomically and keeps the previous content beside the store.
+        let restored = try await StoreRestore.restore(snapshot: dir.path + "/snap", into: dir.store)
+        #expect(restored.memories == report.memories)
+        let previous = try #require(restored.previous)
+        #expect(FileManager.default.fileExists(atPath: previous + "/memory_index.json"))
+        let back = try await MemoryStore.open(at: dir.store)
+        #expect(await back.statistics().memoryCount == report.memories)
+        #expect(try await back.search(vector: vector(1003), k: 1).first?.id == "base3")
+        try await back.close()
+        #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().isConsistent)
+        // The snapshot shares record inodes with the store but is unaffected by later writes to it.
+        let after = try await MemoryStore.open(at: dir.store)
+        try await after.save(MemoryEntry(id: "base3", content: "changed after restore"))
+        try await after.close()
+        let snapshot = try await MemoryStore.open(at: dir.path + "/snap", configuration: config { $0.readOnly = true })
+        #expect(try await snapshot.memory("base3")?.content == "base 3")
+        try await snapshot.close()
+    }
+
+    @Test("a backup beside a writer process includes whole batches only and verifies",
+          .enabled(if: BuiltProducts.path("engram-crash-writer") != nil, "engram-crash-writer is not built"))
+    func backupBesideWriterProcess() async throws {
+        for attempt in 0..<3 {
+            let dir = TemporaryDirectory("beside-\(attempt)")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("engram-crash-writer")!)
+            process.arguments = [dir.store, "batch", "100000", String(attempt)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            while !FileManager.default.fileExists(atPath: dir.store + "/memories") { try await Task.sleep(for: .milliseconds(5)) }
+            try await Task.sleep(for: .milliseconds(150))
+            let report = try await StoreSnapshot.backup(store: dir.store, to: dir.path + "/snap")
+            process.terminate()
+            process.waitUntilExit()
+            #expect(report.verified)
+            #expect(report.writerWasActive)
+            // The writer's batches are 50 memories m<n % 400> with content "memory <n> …"; each batch in the
+            // snapshot is whole: for each batch number, 0 or 50 records carry its content.
+            let store = try await MemoryStore.open(at: dir.path + "/snap", configuration: config { $0.readOnly = true; $0.loadVectorTier = false })
+            let memories = try await store.memories(await store.memoryIDs())
+            try await store.close()
+            var perBatch: [Int: Int] = [:]
+            for m in memories { if let n = Int(m.content.split(separator: " ")[1]) { perBatch[n / 50, default: 0] += 1 } }
+            let newest = perBatch.keys.max() ?? 0
+            #expect(perBatch[newest] == 50, "the newest batch in the snapshot is partial: \(perBatch[newest] ?? 0) of 50")
+        }
+    }
+
+    @Test("restore refuses an unverifiable snapshot and a store with a running writer; backup refuses a non-empty destination")
+    func refusals() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store)
+        try await store.save(MemoryEntry(id: "a", content: "a"))
+        let good = try await store.backup(to: dir.path + "/good")
+        #expect(good.verified)
+        let locked = await #expect(throws: EngramError.self) { try await StoreRestore.restore(snapshot: dir.path + "/good", into: dir.store) }
+        #expect(locked?.code == .locked)
+        try await store.close()
+        try FileManager.default.copyItem(atPath: dir.path + "/good", toPath: dir.path + "/bad")
+        try "garbage".write(toFile: dir.path + "/bad/memories/a.json", atomically: false, encoding: .utf8)
+        let bad = await #expect(throws: EngramError.self) { try await StoreRestore.restore(snapshot: dir.path + "/bad", into: dir.store) }
+        #expect(bad?.code == .corrupt)
+        let nonEmpty = await #expect(throws: EngramError.self) { try await StoreSnapshot.backup(store: dir.store, to: dir.path + "/bad") }
+        #expect(nonEmpty?.code == .alreadyExists)
+        // The store is untouched by the refused restores.
+        let again = try await MemoryStore.open(at: dir.store)
+        #expect(try await again.memory("a")?.content == "a")
+        try await again.close()
+        // Restoring into a new path creates the store there.
+        let fresh = try await StoreRestore.restore(snapshot: dir.path + "/good", into: dir.path + "/new")
+        #expect(fresh.previous == nil && fresh.memories == 1)
+    }
+}
