@@ -15,3 +15,25 @@ int engram_rename_exchange(const char *from, const char *to) {
     return -1;
 #endif
 }
+
+int engram_range_lock(int fd, int exclusive, int wait, long long offset) {
+    struct flock fl = {0};
+    fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)offset;
+    fl.l_len = 1;
+    int rc;
+    do {
+        rc = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+int engram_range_unlock(int fd, long long offset) {
+    struct flock fl = {0};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)offset;
+    fl.l_len = 1;
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}

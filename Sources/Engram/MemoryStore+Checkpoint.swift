@@ -43,6 +43,14 @@ extension MemoryStore {
             wakeGate()
         }
         while activeWrites > 0 { await withCheckedContinuation { drainWaiters.append($0) } }
+        // A backup in another process holds the gate while it links files: a checkpoint now would empty the
+        // journal it relies on. Routine checkpoints wait for the next change; forced ones (close) wait.
+        guard let lock else { return }
+        guard lock.enterCheckpointGate(wait: force) else {
+            logger.debug("engram: checkpoint postponed while a backup runs")
+            return
+        }
+        defer { lock.leaveCheckpointGate() }
         let vectorsDue = vectorTierNeedsWrite && !vectorTierBroken && (writeVectors || (vectors?.changesSincePersist ?? 0) >= vectorCheckpointInterval)
         guard force || changesSinceCheckpoint > 0 || vectorsDue else { return }
         index.journalSequence = sequence

@@ -1,3 +1,4 @@
+import CEngramSys
 import EngramIO
 
 #if canImport(Glibc)
@@ -39,6 +40,42 @@ final class StoreLock: Sendable {
     func release() {
         _ = flock(fd, LOCK_UN)
         Sys.close(fd)
+    }
+
+    /// The byte of `.lock` that gates checkpoints against a backup running in another process.
+    static let checkpointGateOffset: Int64 = 1
+
+    /// Takes the checkpoint gate shared. Without `wait`, returns false at once if a backup holds it.
+    func enterCheckpointGate(wait: Bool) -> Bool {
+        engram_range_lock(fd, 0, wait ? 1 : 0, StoreLock.checkpointGateOffset) == 0
+    }
+
+    func leaveCheckpointGate() {
+        _ = engram_range_unlock(fd, StoreLock.checkpointGateOffset)
+    }
+
+    /// Held by a backup for the duration of its pass: no checkpoint (index rewrite + journal reset) can start,
+    /// so the journal it copies at the end names every change made since the index it linked at the start.
+    /// Waits for a checkpoint in progress. Nil when `.lock` cannot be opened for writing (then the backup
+    /// retries passes that a checkpoint interrupted instead).
+    static func holdCheckpointGate(of layout: StoreLayout) -> CheckpointGate? {
+        let fd = Glibc.open(layout.lockPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        guard engram_range_lock(fd, 1, 1, checkpointGateOffset) == 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        return CheckpointGate(fd: fd)
+    }
+}
+
+/// A held checkpoint gate; `release()` (or the process ending) lets checkpoints run again.
+final class CheckpointGate: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    func release() {
+        _ = engram_range_unlock(fd, StoreLock.checkpointGateOffset)
+        Glibc.close(fd)
     }
 }
 

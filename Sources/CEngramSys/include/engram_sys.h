@@ -9,3 +9,15 @@
 int engram_rename_exchange(const char *from, const char *to);
 
 #endif
+
+#ifndef ENGRAM_SYS_H_LOCKS
+#define ENGRAM_SYS_H_LOCKS
+/// Open-file-description byte-range lock (`fcntl(F_OFD_SETLK[W])`) on one byte at `offset` of `fd`: shared
+/// (`exclusive` = 0) or exclusive, waiting or not. Independent of `flock` locks on the same file, and released
+/// when the file description is closed (so a killed process never leaves one behind). Used as the store's
+/// checkpoint gate: checkpoints take it shared, a backup in another process takes it exclusive.
+/// Returns 0, or -1 with errno (EAGAIN when `wait` is 0 and another holder conflicts).
+int engram_range_lock(int fd, int exclusive, int wait, long long offset);
+/// Releases the byte-range lock of `engram_range_lock`.
+int engram_range_unlock(int fd, long long offset);
+#endif

@@ -78,7 +78,8 @@ public struct StoreSnapshot: Sendable {
             report.copied += 1
             report.files += 1
             report.bytesCopied += bytes.count
-            if bytes.count > journalStart {
+            if bytes.count > 0 {
+                _ = journalStart
                 let contents = try Journal.read(path: destination.journalPath)
                 for value in contents.entries {
                     switch JournalOperation(json: value) {
@@ -191,6 +192,9 @@ public struct StoreSnapshot: Sendable {
         var report = BackupReport(destination: destination)
         report.writerWasActive = StoreVerifier.writerActive(snapshot.source)
         report = try await configuration.eventLoop.run { [report] in
+            // Keep checkpoints out of the pass (see StoreLock.holdCheckpointGate).
+            let gate = StoreLock.holdCheckpointGate(of: snapshot.source)
+            defer { gate?.release() }
             var report = report
             try snapshot.writeFiles(report: &report)
             return report
