@@ -28,7 +28,10 @@ struct VerifyRepairTests {
     static let faults: [Fault] = [
         Fault(name: "a record file missing from the index", expected: .recordNotIndexed) { s in
             try FileManager.default.copyItem(atPath: s + "/memories/m1.json", toPath: s + "/memories/copy1.json")
-            try edit(s + "/memories/copy1.json") { $0["id"] = "copy1" }
+            try edit(s + "/memories/copy1.json") {
+                $0["id"] = "copy1"
+                $0["embedding"] = .array(vector(500).map { .double(Double($0)) })  // its own vector: no tie with m1
+            }
         },
         Fault(name: "an index entry whose file is missing", expected: .indexEntryWithoutFile, broken: ["m2"]) { s in
             try FileManager.default.removeItem(atPath: s + "/memories/m2.json")
@@ -151,6 +154,10 @@ struct VerifyRepairTests {
         }
         if fault.expected == .recordHashMismatch { #expect(try await after.memory("m5")?.content == "edited with jq") }
         if fault.expected == .recordNotIndexed { #expect(try await after.memory("copy1") != nil) }
+        if fault.expected == .indexUnreadable || fault.expected == .indexMissing {
+            // The rotated backups were checked against the records, not trusted.
+            #expect(repaired.actions.contains { $0.contains("checked backups/") && $0.contains("differs") }, "\(repaired.actions)")
+        }
         if fault.expected == .assemblyMissingMember { #expect(try await after.assembly("g1")?.memoryIds == ["m11", "m12"]) }
         try await after.close()
         // Whatever was set aside is in quarantine/, with a note, not deleted.

@@ -104,6 +104,10 @@ public struct StoreRepairer: Sendable {
         let memories = await rebuilt.statistics().memoryCount
         try await rebuilt.close()
         report.actions.append("rebuilt memory_index.json and the vector index from \(memories) memories")
+        if before.problems.contains(where: { $0.kind == .indexMissing || $0.kind == .indexUnreadable }),
+           let note = try? await loop.run({ StoreRepairer.compareNewestBackup(layout) }) {
+            report.actions.append(note)
+        }
         report.after = try await loop.run { try verifier.run() }
         return report
     }
@@ -174,6 +178,30 @@ public struct StoreRepairer: Sendable {
             actions.append("rewrote assemblies/\(id).json (\(dropped) missing members removed, composite recomputed)")
         }
         return actions
+    }
+
+    /// When the index was lost: the newest intact rotated backup, checked against the records (the index just
+    /// rebuilt from them). A backup is only ever a cross-check — used as the index it would silently drop every
+    /// change made after it was taken — so repair reports whether it agrees, and keeps the records' version.
+    static func compareNewestBackup(_ layout: StoreLayout) -> String? {
+        let backups = IndexBackups(layout: layout)
+        guard let name = backups.names().reversed().first(where: { backups.isIntact($0) }),
+              let backupBytes = try? Sys.readFile(layout.backupsDirectory + "/" + name),
+              let backup = try? CentralIndex.decode(backupBytes, path: name),
+              let currentBytes = try? Sys.readFile(layout.indexPath),
+              let current = try? CentralIndex.decode(currentBytes, path: layout.indexPath)
+        else { return nil }
+        var differences = 0
+        for id in Set(backup.memories.keys).union(current.memories.keys) {
+            let a = backup.memories[id], b = current.memories[id]
+            if a?.updatedAt != b?.updatedAt || a?.contentHash != b?.contentHash { differences += 1 }
+        }
+        for id in Set(backup.assemblies.keys).union(current.assemblies.keys) where backup.assemblies[id]?.updatedAt != current.assemblies[id]?.updatedAt {
+            differences += 1
+        }
+        return differences == 0
+            ? "checked backups/\(name) against the records: it matches the rebuilt index exactly"
+            : "checked backups/\(name) against the records: it differs in \(differences) entries (older than the records), so the index was rebuilt from the records instead"
     }
 
     private static func assembliesListing(_ memoryID: String, layout: StoreLayout) -> [String] {
