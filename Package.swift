@@ -58,6 +58,10 @@ let package = Package(
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
         .executableTarget(name: "engram-bench", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
+        /// The crash and fault suite: the writer workload's audit, shared by the tests and `engram-faults`.
+        .target(name: "EngramFaultSuite", dependencies: ["Engram", "CEngramSys"]),
+        /// Runs every fault scenario (kill -9, power cut, full disk, permissions, hostile input): `N passed, N failed`.
+        .executableTarget(name: "engram-faults", dependencies: ["EngramFaultSuite", "Engram", "CEngramSys"]),
         /// Test helper: a writer that prints `ACK` lines only after the store acknowledged; killed by crash tests.
         .executableTarget(name: "engram-crash-writer", dependencies: ["Engram"]),
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
@@ -66,7 +70,7 @@ let package = Package(
         .testTarget(name: "EngramJSONTests", dependencies: ["EngramJSON"]),
         .testTarget(name: "EngramIOTests", dependencies: ["EngramIO"]),
         .testTarget(name: "EngramVectorTests", dependencies: ["EngramVector"]),
-        .testTarget(name: "EngramTests", dependencies: ["Engram"]),
+        .testTarget(name: "EngramTests", dependencies: ["Engram", "EngramFaultSuite"]),
         .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,3 +37,18 @@ int engram_range_unlock(int fd, long long offset) {
     fl.l_len = 1;
     return fcntl(fd, F_OFD_SETLK, &fl);
 }
+
+#include <sys/ioctl.h>
+#ifndef FS_IOC_SHUTDOWN
+#define FS_IOC_SHUTDOWN _IOR('X', 125, unsigned int)
+#endif
+
+int engram_fs_shutdown(const char *mountpoint, unsigned int flags) {
+    int fd = open(mountpoint, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = ioctl(fd, FS_IOC_SHUTDOWN, &flags);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}

@@ -58,11 +58,18 @@ extension MemoryStore {
         let layout = self.layout
         let backupCount = configuration.indexBackupCount
         let due = backupDue()
-        let backedUp = try await engine.loop.run { () -> Bool in
-            guard due, backupCount > 0 else { return false }
-            return try IndexBackups(layout: layout).keep(count: backupCount)
+        // A backup that cannot be kept (backups/ unwritable, disk full) must not stop the checkpoint: the index
+        // and the journal are what keep the store correct; the backup is a convenience. Say so, naming the path.
+        do {
+            let backedUp = try await engine.loop.run { () -> Bool in
+                guard due, backupCount > 0 else { return false }
+                return try IndexBackups(layout: layout).keep(count: backupCount)
+            }
+            if backedUp { lastIndexBackup = .now() }
+        } catch {
+            lastIndexBackup = .now()  // do not retry on every checkpoint
+            logger.warning("engram: could not keep a backup of memory_index.json in \(layout.backupsDirectory): \(error)")
         }
-        if backedUp { lastIndexBackup = .now() }
         let bytes = snapshot.jsonBytes(lastUpdated: .now())
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         try await journal.reset()
@@ -110,19 +117,27 @@ public struct IndexBackups: Sendable {
         let stamp = Timestamp.now().description.replacingOccurrences(of: ":", with: "_")
         let name = IndexBackups.prefix + stamp + ".json"
         let directory = layout.backupsDirectory
-        do {
-            try Sys.link(layout.indexPath, directory + "/" + name, operation: "back up index")
-        } catch where error.code == .alreadyExists {
-            return false
-        }
+        // The checksum first, then the backup: a crash in between leaves a checksum without a backup (ignored,
+        // removed at the next rotation), never a backup without its checksum.
         let sum = Array("\(ContentHash.checksum(bytes))  \(name)\n".utf8)
         try FileEngine.writeAtomicallyBlocking(PendingFile(directory: directory, name: name + ".xxh3", bytes: sum), operation: "back up index")
+        do {
+            try Sys.link(layout.indexPath, directory + "/" + name, operation: "back up index")
+        } catch {
+            guard error.code == .alreadyExists else { throw error }
+            return false
+        }
         let all = names()
         if all.count > count {
             for old in all.prefix(all.count - count) {
+                // The backup before its checksum, for the same reason as above.
                 try Sys.unlink(directory + "/" + old, operation: "rotate index backups")
                 try Sys.unlink(directory + "/" + old + ".xxh3", operation: "rotate index backups")
             }
+        }
+        let kept = Set(names())
+        for orphan in try Sys.listDirectory(directory) where orphan.hasSuffix(".json.xxh3") && orphan.hasPrefix(IndexBackups.prefix) {
+            if !kept.contains(String(orphan.dropLast(5))) { try Sys.unlink(directory + "/" + orphan, operation: "rotate index backups") }
         }
         try Sys.fsyncDirectory(directory, operation: "back up index")
         return true

@@ -21,3 +21,11 @@ int engram_range_lock(int fd, int exclusive, int wait, long long offset);
 /// Releases the byte-range lock of `engram_range_lock`.
 int engram_range_unlock(int fd, long long offset);
 #endif
+
+#ifndef ENGRAM_SYS_H_SHUTDOWN
+#define ENGRAM_SYS_H_SHUTDOWN
+/// `ioctl(FS_IOC_SHUTDOWN)` on the file system mounted at `mountpoint` with `flags` (2 = "no log flush":
+/// everything not yet durable is lost, exactly like a power cut). For the fault suite's power-cut tests only.
+/// Swift cannot call the variadic `ioctl` itself. Returns 0, or -1 with errno.
+int engram_fs_shutdown(const char *mountpoint, unsigned int flags);
+#endif
