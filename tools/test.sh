@@ -13,5 +13,5 @@ swift test --skip-build
 tests=$?
 .build/debug/engram-faults
 faults=$?
-echo "swift test exit status: $tests; fault suite exit status: $faults"
+echo "swift test exit status: $tests; fault suite exit status: $faults" >&2
 if [ "$tests" -ne 0 ] || [ "$faults" -ne 0 ]; then exit 1; fi
