@@ -62,6 +62,20 @@ struct CentralIndex: Sendable {
     var formatVersion = "1"
 
     static let fileName = "memory_index.json"
+    /// The format version this Engram reads and writes (`metadata.version`).
+    static let currentVersion = "1"
+
+    /// Throws ``EngramError/Code/unsupportedFormat`` when the index declares another format version (or, with no
+    /// version, looks like a format 0 index: no `metadata.format`).
+    static func checkVersion(_ bytes: [UInt8], path: String) throws(EngramError) {
+        guard let root = try? JSONReader.parse(bytes), let metadata = root["metadata"]?.objectValue else { return }
+        let declared = metadata["version"]?.stringValue ?? metadata["version"]?.int64Value.map { String($0) }
+        guard let version = declared, version != currentVersion else { return }
+        let older = (Int(version) ?? 0) < (Int(currentVersion) ?? 1)
+        throw EngramError(code: .unsupportedFormat, message: "the store is in format version \(version); this Engram opens version \(currentVersion)",
+                          operation: "open store", path: path,
+                          remedy: older ? "run `engram migrate --upgrade` (it keeps a backup of the old files)" : "use a newer Engram for this store")
+    }
 
     // MARK: Encoding
 

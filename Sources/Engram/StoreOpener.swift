@@ -145,12 +145,17 @@ struct StoreOpener {
         case nil:
             rebuildReason = "memory_index.json is missing"
         case .file:
+            let bytes = try Sys.readFile(layout.indexPath, operation: "read index")
             do {
-                index = try CentralIndex.decode(try Sys.readFile(layout.indexPath, operation: "read index"), path: layout.indexPath)
+                index = try CentralIndex.decode(bytes, path: layout.indexPath)
             } catch {
                 guard error.code == .corrupt else { throw error }
+                // An index of another format version is not damage: rebuilding it would drop every record this
+                // version cannot read. Refuse, and say how to upgrade.
+                try CentralIndex.checkVersion(bytes, path: layout.indexPath)
                 rebuildReason = "memory_index.json is unreadable: \(error.message)"
             }
+            if let index, index.formatVersion != CentralIndex.currentVersion { try CentralIndex.checkVersion(bytes, path: layout.indexPath) }
         default:
             throw EngramError(code: .symlinkRefused, message: "is not a regular file", operation: "open store", path: layout.indexPath,
                               remedy: "replace it with the store's real index, or remove it so that it is rebuilt")

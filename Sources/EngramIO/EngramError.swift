@@ -53,6 +53,9 @@ public struct EngramError: Error, Sendable, CustomStringConvertible, Hashable {
         public static let usage = Code(rawValue: "usage")
         /// A path is not an Engram store.
         public static let notAStore = Code(rawValue: "not_a_store")
+        /// A store in a format version this Engram does not open (older: `engram migrate --upgrade`; newer:
+        /// a newer Engram). Never "repaired": that would drop what this version cannot read.
+        public static let unsupportedFormat = Code(rawValue: "unsupported_format")
     }
 
     public var code: Code

@@ -329,6 +329,24 @@ private func seconds(_ value: Double) -> String { Timestamp(microseconds: Int64(
 
 @Suite("migrate --upgrade: versioned format migrations")
 struct FormatUpgradeTests {
+    @Test("opening or repairing an older-format store is refused with the upgrade remedy, and changes nothing")
+    func olderFormatRefused() async throws {
+        let dir = TemporaryDirectory()
+        let original = try makeVersion0Store(dir.store)
+        let error = await #expect(throws: EngramError.self) { try await MemoryStore.open(at: dir.store) }
+        #expect(error?.code == .unsupportedFormat)
+        #expect(error?.remedy?.contains("migrate --upgrade") == true)
+        let repair = await #expect(throws: EngramError.self) { try await StoreRepairer(layout: StoreLayout(root: dir.store)).run() }
+        #expect(repair?.code == .unsupportedFormat)
+        for (name, data) in original {
+            #expect(FileManager.default.contents(atPath: dir.store + "/" + name) == data, "\(name) was changed by a refused open")
+        }
+        _ = try await FormatUpgrader(store: dir.store).upgrade()
+        let upgraded = try await MemoryStore.open(at: dir.store)
+        #expect(await upgraded.statistics().memoryCount > 0)
+        try await upgraded.close()
+    }
+
     @Test("a hand-built format 0 store: dry run changes nothing, the upgrade converts it and keeps a snapshot, a rerun has nothing to do")
     func upgradesVersion0() async throws {
         let dir = TemporaryDirectory()
