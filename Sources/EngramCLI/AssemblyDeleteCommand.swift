@@ -15,20 +15,6 @@ struct AssemblyDeleteCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let console = Console.current
-        let store = try await options.open()
-        var missing: [String] = []
-        do {
-            for id in ids {
-                let deleted = try await store.deleteAssembly(id)
-                console.out(#"{"id": "\#(id)", "deleted": \#(deleted)}"#)
-                if !deleted { missing.append(id) }
-            }
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
-        if !missing.isEmpty { throw CommandFailure(message: "no assembly with id \(missing.joined(separator: ", "))") }
+        try await DeleteRecords.run(ids, options: options, noun: "assembly") { store, id in try await store.deleteAssembly(id) }
     }
 }
