@@ -39,7 +39,11 @@ enum Journal {
 
     static func read(path: String) throws(EngramError) -> Contents {
         guard Sys.fileType(path) != nil else { return Contents() }
-        let bytes = try Sys.readFile(path, operation: "read journal")
+        return parse(try Sys.readFile(path, operation: "read journal"))
+    }
+
+    /// Parses journal bytes (a file's, or a copy being taken of a journal still growing).
+    static func parse(_ bytes: [UInt8]) -> Contents {
         var contents = Contents()
         contents.byteCount = bytes.count
         var lines: [ArraySlice<UInt8>] = []

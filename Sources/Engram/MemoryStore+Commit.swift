@@ -127,7 +127,8 @@ extension MemoryStore {
     /// Keeps the vector tier in step with durable records. A failure here (FAISS out of memory) does not undo
     /// the durable write: the tier is marked stale and is resynced from the records at the next open.
     func applyToVectors(upserts: [(kind: RecordKind, id: String, vector: [Float], version: Timestamp)], removals: [(kind: RecordKind, id: String)]) {
-        guard let vectors, !upserts.isEmpty || !removals.isEmpty else { return }
+        // While the tier is still loading, changes are left out here: the load catches up from the records.
+        guard let vectors, vectorTierReady, !upserts.isEmpty || !removals.isEmpty else { return }
         do {
             try vectors.apply(upserts: upserts, removals: removals)
             vectorTierNeedsWrite = true

@@ -53,6 +53,7 @@ extension MemoryStore {
         guard k > 0 else {
             throw EngramError(code: .usage, message: "k must be at least 1, got \(k)", operation: operation, remedy: "ask for k >= 1 results")
         }
+        try await waitForVectorTier()
         let dimension = await embeddingDimension
         for (n, query) in queries.enumerated() {
             let which = queries.count > 1 ? "query \(n): " : ""

@@ -47,7 +47,7 @@ extension MemoryStore {
             embeddingDimension: index.embeddingDimension,
             vectorCount: index.memories.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
             assemblyVectorCount: index.assemblies.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
-            indexedVectors: vectors.map { $0.count(.memory) + $0.count(.assembly) },
+            indexedVectors: vectorTierReady ? vectors.map { $0.count(.memory) + $0.count(.assembly) } : nil,
             cachedMemories: memoryCache.count,
             cacheHits: memoryCache.hits,
             cacheMisses: memoryCache.misses,

@@ -1,6 +1,5 @@
 import EngramIO
 import EngramJSON
-import EngramVector
 import Logging
 
 /// A storage directory of memories and assemblies, opened for writing (one process at a time) or read-only.
@@ -27,6 +26,10 @@ public actor MemoryStore {
     var vectorTierNeedsWrite = false
     /// An update of the tier failed: it is never written again by this process (open rebuilds it).
     var vectorTierBroken = false
+    /// The vector tier loads in the background after open (its files are large); see ``waitForVectorTier()``.
+    var vectorLoad: Task<Void, Never>?
+    var vectorTierReady = false
+    var vectorLoadError: EngramError?
 
     var index: CentralIndex
     /// memory id → the assemblies that list it.
@@ -77,35 +80,16 @@ public actor MemoryStore {
             var opener = StoreOpener(layout: layout, configuration: configuration)
             return try opener.prepare()
         }
-        let (index, lock, openReport, needsCheckpoint) = prepared
-        var report = openReport
-        var vectors: VectorTier?
-        var vectorsChanged = false
-        if configuration.loadVectorTier {
-            do {
-                try? FaissIndex.setThreadCount(configuration.searchThreads)
-                let outcome = try await configuration.eventLoop.run {
-                    try VectorTierLoader(layout: layout, metric: configuration.metric, index: index,
-                                         rebuild: configuration.rebuildDerivedData && !configuration.readOnly).load()
-                }
-                vectors = outcome.tier
-                vectorsChanged = outcome.changed
-                report.rebuiltVectorIndexReason = outcome.rebuiltReason
-                report.resyncedVectors = outcome.resynced
-                report.unreadableRecords.append(contentsOf: outcome.unreadable.filter { !report.unreadableRecords.contains($0) })
-            } catch {
-                lock?.release()
-                throw error
-            }
-        }
-        let store = MemoryStore(layout: layout, configuration: configuration, index: index, vectors: vectors)
-        await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint, vectorsChanged: vectorsChanged)
-        try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint || vectorsChanged)
+        let (index, lock, report, needsCheckpoint) = prepared
+        let store = MemoryStore(layout: layout, configuration: configuration, index: index,
+                                vectors: configuration.loadVectorTier ? VectorTier(metric: configuration.metric) : nil)
+        await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
+        try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
+        if configuration.loadVectorTier { await store.startVectorLoad(index: index) }
         return store
     }
 
-    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool, vectorsChanged: Bool) {
-        self.vectorTierNeedsWrite = vectorsChanged
+    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool) {
         self.lock = lock
         self.recovery = report
         for (assemblyID, entry) in index.assemblies {
@@ -139,6 +123,7 @@ public actor MemoryStore {
             lock = nil
         }
         if let task = checkpointTask { await task.value }
+        if let load = vectorLoad { await load.value }
         if !configuration.readOnly, damaged == nil {
             try await checkpoint(force: false, writeVectors: true)
         }

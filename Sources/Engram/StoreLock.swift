@@ -59,7 +59,8 @@ final class StoreLock: Sendable {
     /// Waits for a checkpoint in progress. Nil when `.lock` cannot be opened for writing (then the backup
     /// retries passes that a checkpoint interrupted instead).
     static func holdCheckpointGate(of layout: StoreLayout) -> CheckpointGate? {
-        let fd = Glibc.open(layout.lockPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        // O_CREAT: a writer that is still starting may not have created `.lock` yet; it opens this same file.
+        let fd = Glibc.open(layout.lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { return nil }
         guard engram_range_lock(fd, 1, 1, checkpointGateOffset) == 0 else {
             Glibc.close(fd)

@@ -37,6 +37,12 @@ public final class VectorTier: Sendable {
         state = Mutex(restored)
     }
 
+    /// Takes over the state of a tier loaded elsewhere (the background load at open).
+    func adopt(_ other: VectorTier) {
+        let loaded = other.state.withLock { $0 }
+        state.withLock { $0 = loaded }
+    }
+
     /// Live vectors of a kind.
     public func count(_ kind: RecordKind) -> Int { state.withLock { $0[kind].count } }
 

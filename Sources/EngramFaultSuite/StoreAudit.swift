@@ -7,6 +7,7 @@ public enum StoreAudit {
     public static func audit(store path: String, acks: AckLog, mode: String) async throws -> [String] {
         var failures: [String] = []
         let store = try await MemoryStore.open(at: path)
+        try await store.waitForVectorTier()
         let layout = StoreLayout(root: path)
         let names = try FileManager.default.contentsOfDirectory(atPath: layout.memoriesDirectory)
         let temps = names.filter { $0.hasSuffix(".tmp") }
@@ -56,6 +57,7 @@ public enum StoreAudit {
         let report = try StoreVerifier(layout: layout).run()
         if !report.isConsistent { failures.append("verify after recovery: \(report.problems.prefix(3).map { "\($0.kind.rawValue) \($0.path ?? "")" })") }
         let again = try await MemoryStore.open(at: path)
+        try await again.waitForVectorTier()
         let recovery = await again.recovery
         if recovery.didSomething { failures.append("a second open still had to recover: \(recovery.summary)") }
         try await again.close()

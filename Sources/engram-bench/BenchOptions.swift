@@ -1,13 +1,15 @@
-/// The command line: `engram-bench [all|writes|open|load] [--count N] [--dir DIR] [--format text|json]`.
+/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance] [--count N] [--dir DIR] [--format text|json]`.
 ///
 /// Parsed by hand: swift-argument-parser is not a dependency of this target.
 struct BenchOptions: Sendable {
     enum Suite: String, Sendable, CaseIterable {
-        case all, writes, open, load
+        case all, writes, open, load, vectors, maintenance
 
         var runsWrites: Bool { self == .all || self == .writes }
         var runsOpen: Bool { self == .all || self == .open }
         var runsLoad: Bool { self == .all || self == .load }
+        var runsVectors: Bool { self == .all || self == .vectors }
+        var runsMaintenance: Bool { self == .all || self == .maintenance }
     }
 
     enum Format: String, Sendable {
@@ -15,21 +17,26 @@ struct BenchOptions: Sendable {
     }
 
     var suite = Suite.all
-    /// Memories in the large store that `open` and `load` use.
+    /// Memories in the large store that `open`, `load` and `maintenance` use.
     var count = 100_000
     /// The parent of the run's scratch directory; nil: `./bench-stores` in a package root, else `/tmp/engram-bench`.
     var directory: String?
     var format = Format.text
 
     static let usage = """
-        usage: engram-bench [all|writes|open|load] [--count N] [--dir DIR] [--format text|json]
+        usage: engram-bench [all|writes|open|load|vectors|maintenance] [--count N] [--dir DIR] [--format text|json]
 
           all        every figure (default)
           writes     durable saves: 1 in flight, 64 in flight, one batch of 10,000
           open       opening a large store (built first)
           load       bulk-loading 10,000 uncached memories from a large store (built first)
+          vectors    exact search through the store vs the raw FAISS shim (single and batch), recall@10,
+                     vector index bytes per vector (needs shared/data/dev_*; skipped without it)
+          maintenance
+                     a large store (built first) opened from its vector checkpoint vs rebuilt from the
+                     records, verify, full repair
 
-          --count N          memories in the large store of `open` and `load` (default 100000)
+          --count N          memories in the large store of `open`, `load` and `maintenance` (default 100000)
           --dir DIR          where the scratch stores go; a fresh subdirectory is made there and
                              removed afterwards (default ./bench-stores in a package root, else /tmp/engram-bench)
           --format text|json the report's format (default text); progress always goes to stderr
@@ -77,7 +84,7 @@ struct BenchOptions: Sendable {
                 options.format = format
             default:
                 guard !name.hasPrefix("-") else { throw UsageError(description: "unknown option '\(name)'") }
-                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load may be given") }
+                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance may be given") }
                 guard let suite = Suite(rawValue: name) else { throw UsageError(description: "unknown benchmark '\(name)'") }
                 options.suite = suite
                 suiteSeen = true

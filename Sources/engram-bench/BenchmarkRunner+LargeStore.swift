@@ -76,8 +76,8 @@ extension BenchmarkRunner {
         report.figures.append(Figure(key: "3a", title: "open \(countText) memories, read-only", measure: .time,
                                      engram: readOnlyOpen, baseline: baseline, baselineName: baselineName, goal: goal,
                                      notes: ["MemoryStore.open + statistics(), median of \(n) (warm page cache); "
-                                             + "read-only without the vector tier (loadVectorTier = false): \(Format.duration(withoutVectorsOpen)), "
-                                             + "so loading vector_index/ costs \(Format.duration(readOnlyOpen - withoutVectorsOpen))"]))
+                                             + "read-only without the vector tier (loadVectorTier = false): \(Format.duration(withoutVectorsOpen)); "
+                                             + "the vector tier loads in the background after open returns (the first search waits for it: figure 7)"]))
         report.figures.append(Figure(key: "3b", title: "open \(countText) memories, writer", measure: .time,
                                      engram: writerOpen, baseline: baseline, baselineName: baselineName, goal: goal,
                                      notes: ["as 3a, plus the lock, the stale-temp-file scan of memories/ and the journal; close not timed"]))

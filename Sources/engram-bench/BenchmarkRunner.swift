@@ -9,7 +9,8 @@ import Darwin
 /// Runs the figures the options ask for, each against a baseline measured in the same run, in a scratch
 /// directory of its own that is removed afterwards.
 ///
-/// The figures live in extensions: `+Writes` (figures 1 and 2) and `+LargeStore` (figures 3 and 4).
+/// The figures live in extensions: `+Writes` (figures 1 and 2), `+LargeStore` (figures 3 and 4), `+Vectors`
+/// (figures 5, 6 and 8) and `+Maintenance` (figures 7, 9 and 10, on the large store).
 /// Nothing is deleted before the end of the run: on a journal-less ext4, deleting many files slows every
 /// file creation for minutes afterwards (see `FileTree.createProbe`).
 struct BenchmarkRunner {
@@ -111,6 +112,8 @@ struct BenchmarkRunner {
         }
         if options.suite.runsOpen { try await openLargeStore() }
         if options.suite.runsLoad { try await loadUncached() }
+        if options.suite.runsVectors { try await vectorFigures() }
+        if options.suite.runsMaintenance { try await maintenanceFigures() }
 
         let cacheNote: String
         switch canDropCaches {

@@ -1,7 +1,7 @@
 // engram-bench: Engram's figures, each a ratio against a baseline measured in the same run.
 //
 //   swift build -c release --product engram-bench
-//   .build/release/engram-bench [all|writes|open|load] [--count N] [--dir DIR] [--format text|json]
+//   .build/release/engram-bench [all|writes|open|load|vectors|maintenance] [--count N] [--dir DIR] [--format text|json]
 
 #if canImport(Glibc)
 import Glibc

@@ -69,13 +69,20 @@ struct BackupRestoreTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            while !FileManager.default.fileExists(atPath: dir.store + "/memories") { try await Task.sleep(for: .milliseconds(5)) }
-            try await Task.sleep(for: .milliseconds(150))
+            // Wait for real records (at least three batches), so the snapshot has something to prove.
+            var waited = 0
+            while ((try? FileManager.default.contentsOfDirectory(atPath: dir.store + "/memories"))?.filter { $0.hasSuffix(".json") }.count ?? 0) < 150, waited < 3000 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            try await Task.sleep(for: .milliseconds(UInt64.random(in: 0...200)))
             let report = try await StoreSnapshot.backup(store: dir.store, to: dir.path + "/snap")
             process.terminate()
             process.waitUntilExit()
             #expect(report.verified)
             #expect(report.writerWasActive)
+            #expect(report.checkpointGateHeld)
+            #expect(report.passes == 1, "with the gate held no checkpoint can change the index: \(report.passes) passes")
             // The writer's batches are 50 memories m<n % 400> with content "memory <n> …"; each batch in the
             // snapshot is whole: for each batch number, 0 or 50 records carry its content.
             let store = try await MemoryStore.open(at: dir.path + "/snap", configuration: config { $0.readOnly = true; $0.loadVectorTier = false })
@@ -86,7 +93,7 @@ struct BackupRestoreTests {
             // Ids repeat every 8 batches, so the last 8 batches cannot have been overwritten: each must be whole.
             let newest = perBatch.keys.max() ?? 0
             for batch in max(0, newest - 7)...newest {
-                #expect(perBatch[batch] == 50, "batch \(batch) (newest \(newest)) is partial in the snapshot: \(perBatch[batch] ?? 0) of 50")
+                #expect(perBatch[batch] == 50, "batch \(batch) (newest \(newest)) is partial in the snapshot: \(perBatch[batch] ?? 0) of 50; all: \(perBatch.sorted { $0.key < $1.key })")
             }
         }
     }

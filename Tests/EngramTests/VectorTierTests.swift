@@ -85,6 +85,7 @@ struct VectorTierTests {
         try await store.close()
         #expect(FileManager.default.fileExists(atPath: dir.store + "/vector_index/memory_vectors.faiss"))
         let again = try await MemoryStore.open(at: dir.store)
+        try await again.waitForVectorTier()
         let recovery = await again.recovery
         #expect(recovery.rebuiltVectorIndexReason == nil)
         #expect(recovery.resyncedVectors == 0)
@@ -119,6 +120,7 @@ struct VectorTierTests {
         default: try "not json".write(toFile: vdir + "/manifest.json", atomically: false, encoding: .utf8)
         }
         let reopened = try await MemoryStore.open(at: dir.store)
+        try await reopened.waitForVectorTier()
         let reason = await reopened.recovery.rebuiltVectorIndexReason
         #expect(reason != nil, "\(fault) must be detected")
         #expect(reopened.vectors?.count(.memory) == 201)
@@ -126,6 +128,7 @@ struct VectorTierTests {
         try await reopened.close()
         // Rebuilt files are written back: the next open is clean.
         let clean = try await MemoryStore.open(at: dir.store)
+        try await clean.waitForVectorTier()
         #expect(await clean.recovery.rebuiltVectorIndexReason == nil)
         try await clean.close()
     }
@@ -139,6 +142,7 @@ struct VectorTierTests {
         for (i, v) in fresh.enumerated() { try await writer.save(MemoryEntry(id: "new\(i)", content: "new", embedding: v)) }
         try await writer.deleteMemory("m0")
         let reader = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true })
+        try await reader.waitForVectorTier()
         let recovery = await reader.recovery
         #expect(recovery.rebuiltVectorIndexReason == nil)
         #expect(recovery.resyncedVectors == 6)
@@ -198,6 +202,7 @@ struct VectorTierTests {
         #expect(abs(hits[0].distance - 10 / Float(101).squareRoot()) < 1e-5)
         try await store.close()
         let l2 = try await MemoryStore.open(at: dir.store)
+        try await l2.waitForVectorTier()
         #expect(await l2.recovery.rebuiltVectorIndexReason?.contains("metric") == true)
         #expect(try await l2.search(vector: [10, 1, 0], k: 1).first?.id == "xy")
         try await l2.close()

@@ -1,5 +1,6 @@
 import EngramIO
 import EngramJSON
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,11 @@ public struct BackupReport: Sendable {
     public var verified = false
     /// A writer was running during the backup (its committed writes are included whole, see ``StoreSnapshot``).
     public var writerWasActive = false
+    /// The backup held the store's checkpoint gate during its pass (false: `.lock` could not be opened for
+    /// writing, and the pass was checked against checkpoints instead).
+    public var checkpointGateHeld = false
+    /// Passes made (more than one when a checkpoint changed the index during a pass).
+    public var passes = 0
     public var seconds = 0.0
 
     public var json: JSONValue {
@@ -71,35 +77,95 @@ public struct StoreSnapshot: Sendable {
         for name in (try? Sys.listDirectory(source.vectorIndexDirectory)) ?? [] where !Sys.isTemporaryName(name) && name != ".gitkeep" {
             try place(source.vectorIndexDirectory + "/" + name, destination.vectorIndexDirectory + "/" + name, report: &report, mustExist: false)
         }
-        // The journal last, copied (it is appended in place), then catch up with what it names.
+        // The journal last, copied (it is appended in place); then make the snapshot hold, for every record the
+        // copy names, exactly the version its last line names — neither older (a rename the pass missed) nor
+        // newer (a write after the copy: it could be half a batch the copy does not know of).
         if Sys.fileType(source.journalPath) == .file {
-            let bytes = try Sys.readFile(source.journalPath, operation: "backup")
-            try FileEngine.writeAtomicallyBlocking(PendingFile(directory: destination.root, name: "memory_index.journal", bytes: bytes), operation: "backup")
-            report.copied += 1
-            report.files += 1
-            report.bytesCopied += bytes.count
-            if bytes.count > 0 {
-                _ = journalStart
-                let contents = try Journal.read(path: destination.journalPath)
-                for value in contents.entries {
+            var bytes: [UInt8] = []
+            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
+            var pending = Set<String>()
+            var settled = false
+            // Rounds are incremental: each parses only the lines appended since the last one and re-checks only
+            // the records they name or that were not settled yet, so it keeps up with a busy writer.
+            for _ in 0..<200 {
+                var current = try Sys.readFile(source.journalPath, operation: "backup")
+                if let lastNewline = current.lastIndex(of: 0x0A) { current.removeSubrange((lastNewline + 1)...) } else { current = [] }
+                guard current.count >= bytes.count, current.prefix(bytes.count).elementsEqual(bytes) else {
+                    throw EngramError(code: .conflict, message: "the journal was rewritten during the backup (a checkpoint the backup could not hold off)",
+                                      operation: "backup", path: source.journalPath,
+                                      remedy: "retry; give the backup write access to \(source.lockPath), or call MemoryStore.backup(to:) in the writer process")
+                }
+                for value in Journal.parse(Array(current[bytes.count...])).entries {
                     switch JournalOperation(json: value) {
                     case .put(_, let items)?:
                         for item in items {
-                            let from = source.directory(of: item.kind), to = destination.directory(of: item.kind)
-                            try place(from + "/" + item.temporaryName, to + "/" + item.temporaryName, report: &report, mustExist: false)
-                            try place(from + "/" + item.id + ".json", to + "/" + item.id + ".json", report: &report, mustExist: false, replace: true)
+                            let key = "\(item.kind.rawValue)/\(item.id)"
+                            last[key] = (item.kind, item.id, item)
+                            pending.insert(key)
                         }
                     case .delete(_, let kind, let id)?:
-                        if Sys.fileType(source.path(of: kind, id: id)) == nil { _ = try Sys.unlink(destination.path(of: kind, id: id), operation: "backup") }
+                        last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
+                        pending.insert("\(kind.rawValue)/\(id)")
                     case nil:
                         continue
                     }
                 }
+                bytes = current
+                pending = try catchUp(pending, last: last, report: &report)
+                if pending.isEmpty {
+                    settled = true
+                    break
+                }
             }
+            guard settled else {
+                throw EngramError(code: .conflict, message: "the writer overwrote records faster than the backup could follow its journal", operation: "backup",
+                                  path: source.journalPath, remedy: "retry the backup, or call MemoryStore.backup(to:) in the writer process")
+            }
+            _ = journalStart
+            try FileEngine.writeAtomicallyBlocking(PendingFile(directory: destination.root, name: "memory_index.journal", bytes: bytes), operation: "backup")
+            report.copied += 1
+            report.files += 1
+            report.bytesCopied += bytes.count
         }
         for directory in [destination.root] + destination.directories where Sys.fileType(directory) == .directory {
             try Sys.fsyncDirectory(directory, operation: "backup")
         }
+    }
+
+    /// Brings each record in `keys` to the version its last journal line names. Returns the keys it could not
+    /// settle: versions already overwritten in the store by a write after this copy of the journal.
+    private func catchUp(_ keys: Set<String>, last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)],
+                         report: inout BackupReport) throws -> Set<String> {
+        var unsettled = Set<String>()
+        for key in keys {
+            guard let entry = last[key] else { continue }
+            let from = source.directory(of: entry.kind), to = destination.directory(of: entry.kind)
+            let name = entry.id + ".json"
+            guard let item = entry.item else {
+                if Sys.fileType(to + "/" + name) != nil { _ = try Sys.unlink(to + "/" + name, operation: "backup") }
+                continue
+            }
+            let target = item.memory?.updatedAt ?? item.assembly?.updatedAt
+            if StoreSnapshot.version(of: to + "/" + name) == target { continue }
+            if StoreSnapshot.version(of: from + "/" + name) == target {
+                try place(from + "/" + name, to + "/" + name, report: &report, mustExist: false, replace: true)
+                if StoreSnapshot.version(of: to + "/" + name) == target { continue }
+            }
+            // Not renamed yet: its temp file, which opening the snapshot renames into place (roll forward).
+            if try place(from + "/" + item.temporaryName, to + "/" + item.temporaryName, report: &report, mustExist: false) { continue }
+            if StoreSnapshot.version(of: from + "/" + name) == target {
+                try place(from + "/" + name, to + "/" + name, report: &report, mustExist: false, replace: true)
+                if StoreSnapshot.version(of: to + "/" + name) == target { continue }
+            }
+            unsettled.insert(key)
+        }
+        return unsettled
+    }
+
+    /// A record file's `updated_at`, or nil if it is missing or unreadable.
+    static func version(of path: String) -> Timestamp? {
+        guard let bytes = try? Sys.readFile(path), let value = try? JSONReader.parse(bytes) else { return nil }
+        return value["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
     }
 
     private func prepareDestination() throws {
@@ -162,6 +228,20 @@ public struct StoreSnapshot: Sendable {
         return Int(st.st_size)
     }
 
+    /// Which file a path names and when it last changed: a checkpoint replaces `memory_index.json` by rename.
+    static func identity(of path: String) -> [Int] {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return [] }
+        return [Int(st.st_ino), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec), Int(st.st_size)]
+    }
+
+    /// Empties a destination this backup created, for another pass.
+    static func clear(_ root: String) throws {
+        for name in try Sys.listDirectory(root, operation: "backup") {
+            try FileManager.default.removeItem(atPath: root + "/" + name)
+        }
+    }
+
     /// Makes the written files a clean store (journal replay, index and vectors from its records) and verifies it.
     static func finish(_ destination: StoreLayout, report: inout BackupReport, configuration: StoreConfiguration) async throws {
         var settle = configuration
@@ -192,12 +272,24 @@ public struct StoreSnapshot: Sendable {
         var report = BackupReport(destination: destination)
         report.writerWasActive = StoreVerifier.writerActive(snapshot.source)
         report = try await configuration.eventLoop.run { [report] in
-            // Keep checkpoints out of the pass (see StoreLock.holdCheckpointGate).
+            // Keep checkpoints out of the pass (see StoreLock.holdCheckpointGate). Should one happen anyway (the
+            // gate could not be taken), the index changes under the pass: start again, a few times.
             let gate = StoreLock.holdCheckpointGate(of: snapshot.source)
             defer { gate?.release() }
             var report = report
-            try snapshot.writeFiles(report: &report)
-            return report
+            report.checkpointGateHeld = gate != nil
+            for attempt in 1...5 {
+                var pass = report
+                pass.passes = attempt
+                let before = StoreSnapshot.identity(of: snapshot.source.indexPath)
+                try snapshot.writeFiles(report: &pass)
+                if StoreSnapshot.identity(of: snapshot.source.indexPath) == before { return pass }
+                try StoreSnapshot.clear(snapshot.destination.root)
+            }
+            // Never hand back a pass a checkpoint tore: it could hold half a batch.
+            throw EngramError(code: .conflict, message: "the writer rewrote memory_index.json during every pass of the backup", operation: "backup",
+                              path: snapshot.source.indexPath,
+                              remedy: "retry; give the backup write access to \(snapshot.source.lockPath) (it then holds checkpoints off), or call MemoryStore.backup(to:) in the writer process")
         }
         try await finish(snapshot.destination, report: &report, configuration: configuration)
         report.seconds = Double(Timestamp.now().microseconds - started.microseconds) / 1e6
