@@ -81,11 +81,13 @@ public struct StoreRepairer: Sendable {
         var recoverConfiguration = configuration
         recoverConfiguration.autoRepair = true
         let recovering = try await MemoryStore.open(at: layout.root, configuration: recoverConfiguration)
+        try? await recovering.waitForVectorTier()
         report.recovery = await recovering.recovery
         try await recovering.close()
 
         // 2. The records, under the writer lock.
-        let problems = try await loop.run { try verifier.run().problems }
+        // When open recovered nothing, the store is as `before` saw it (no writer can run: checked above).
+        let problems = report.recovery?.didSomething == false ? before.problems : try await loop.run { try verifier.run().problems }
         let lock = try StoreLock(path: layout.lockPath)
         do {
             let actions = try await loop.run { try StoreRepairer.fixFiles(problems, layout: layout, quarantine: quarantine) }
