@@ -69,6 +69,40 @@ extension MemoryStore {
         }
     }
 
+    func endCompound() {
+        compoundOperations -= 1
+        if compoundOperations == 0 {
+            let waiters = compoundWaiters
+            compoundWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// At a writer's open: assemblies listing a memory that no longer exists, or a memory the replayed journal
+    /// changed (a crash fell between the memory's write and its assemblies'), are brought up to date — only if
+    /// their members or composite actually differ. O(members) in memory, plus the affected assemblies' files.
+    func reconcileAssemblies(journaled: Set<String>) async throws {
+        var suspects = Set<String>()
+        for (id, entry) in index.assemblies where entry.memoryIds.contains(where: { index.memories[$0] == nil || journaled.contains($0) }) {
+            suspects.insert(id)
+        }
+        for id in suspects.sorted() {
+            await beginWrite([id])
+            defer { endWrite([id]) }
+            guard let existing = index.assemblies[id], var assembly = try? await assembly(id) else { continue }
+            let members = assembly.memoryIds.filter { index.memories[$0] != nil }
+            let composite = try await compositeEmbedding(of: members)
+            guard members != assembly.memoryIds || !StoreVerifier.nearlyEqual(composite, assembly.compositeEmbedding) else { continue }
+            assembly.memoryIds = members
+            assembly.compositeEmbedding = composite
+            try await commitAssembly(assembly, existing: existing, operation: "recover store")
+            recovery.repairedAssemblies.append(id)
+        }
+        if !recovery.repairedAssemblies.isEmpty {
+            logger.notice("engram: brought \(recovery.repairedAssemblies.count) assemblies up to date with their members at open")
+        }
+    }
+
     /// After a memory is deleted: drop it from the assemblies that listed it.
     func removeMember(_ memoryID: String, from assemblyIDs: Set<String>) async throws {
         try await refreshComposites(of: assemblyIDs, operation: "delete memory")

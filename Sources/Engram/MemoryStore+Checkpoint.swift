@@ -36,7 +36,18 @@ extension MemoryStore {
 
     func checkpoint(force: Bool, writeVectors: Bool) async throws {
         guard let journal, !configuration.readOnly else { return }
-        while checkpointing { await withCheckedContinuation { gateWaiters.append($0) } }
+        // Not in the middle of a memory-then-assemblies operation (see compoundOperations): a routine checkpoint
+        // waits for a later change; a forced one waits for them to finish.
+        if compoundOperations > 0 && !force { return }
+        // Both conditions re-checked with no suspension before taking the flag; once it is set, a compound
+        // operation that starts cannot write (beginWrite waits), so none can be half done at the checkpoint.
+        while compoundOperations > 0 || checkpointing {
+            if compoundOperations > 0 {
+                await withCheckedContinuation { compoundWaiters.append($0) }
+            } else {
+                await withCheckedContinuation { gateWaiters.append($0) }
+            }
+        }
         checkpointing = true
         defer {
             checkpointing = false

@@ -45,16 +45,31 @@ extension MemoryStore {
             try validateEmbedding(memory.embedding, id: memory.id, operation: operation)
         }
         let ids = memories.map(\.id)
-        let saved = try await writeMemories(memories, ids: ids, expected: expected, operation: operation)
+        let compound = ids.contains { !(membership[$0] ?? []).isEmpty }
+        let saved = try await writeMemories(memories, ids: ids, expected: expected, operation: operation, compound: compound)
+        defer { if compound { endCompound() } }
         // Outside the write gate: rewriting assemblies takes their own ids through the gate.
         let inAssemblies = Set(ids.flatMap { membership[$0] ?? [] })
         if !inAssemblies.isEmpty { try await refreshComposites(of: inAssemblies, operation: operation) }
         return saved
     }
 
-    private func writeMemories(_ memories: [MemoryEntry], ids: [String], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
+    /// With `compound`, the operation counts itself in `compoundOperations` once it holds the write gate (and
+    /// so no checkpoint is running); the caller ends it after the assemblies are rewritten.
+    private func writeMemories(_ memories: [MemoryEntry], ids: [String], expected: [String: Timestamp], operation: String,
+                               compound: Bool) async throws -> [MemoryEntry] {
         await beginWrite(ids)
+        if compound { compoundOperations += 1 }
         defer { endWrite(ids) }
+        do {
+            return try await writeMemoriesHoldingGate(memories, expected: expected, operation: operation)
+        } catch {
+            if compound { endCompound() }
+            throw error
+        }
+    }
+
+    private func writeMemoriesHoldingGate(_ memories: [MemoryEntry], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
         try checkWritable(operation)
 
         var records: [PreparedRecord] = []
@@ -112,7 +127,10 @@ extension MemoryStore {
         let operation = "delete memory"
         try RecordID.validate(id, operation: operation)
         try checkWritable(operation)
+        let compound = !(membership[id] ?? []).isEmpty
         await beginWrite([id])
+        if compound { compoundOperations += 1 }  // see writeMemories
+        defer { if compound { endCompound() } }
         let existed: Bool
         do {
             defer { endWrite([id]) }

@@ -52,6 +52,10 @@ public actor MemoryStore {
     var busyIDs: Set<String> = []
     var gateWaiters: [CheckedContinuation<Void, Never>] = []
     var activeWrites = 0
+    /// Operations that write a memory and then the assemblies listing it: no checkpoint may fall between the
+    /// two, so that after a crash the journal still names the memory and open can finish the assemblies.
+    var compoundOperations = 0
+    var compoundWaiters: [CheckedContinuation<Void, Never>] = []
     var checkpointing = false
     /// Writes are paused (a point-in-time backup is linking files).
     var paused = false
@@ -86,6 +90,7 @@ public actor MemoryStore {
         await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
         try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
         if configuration.loadVectorTier { await store.startVectorLoad(index: index) }
+        if !configuration.readOnly { try await store.reconcileAssemblies(journaled: report.journaledMemoryIDs) }
         return store
     }
 
@@ -142,7 +147,14 @@ public actor MemoryStore {
 
     /// Runs `body` with new writes held back and writes in progress finished (checkpoints still run).
     func pauseWrites(_ body: () async throws -> Void) async throws {
-        while paused { await withCheckedContinuation { gateWaiters.append($0) } }
+        // Not in the middle of a memory-then-assemblies operation (see compoundOperations).
+        while paused || compoundOperations > 0 {
+            if compoundOperations > 0 {
+                await withCheckedContinuation { compoundWaiters.append($0) }
+            } else {
+                await withCheckedContinuation { gateWaiters.append($0) }
+            }
+        }
         paused = true
         defer {
             paused = false

@@ -19,10 +19,15 @@ public struct RecoveryReport: Sendable, Equatable {
     public var rebuiltVectorIndexReason: String?
     /// Vectors re-read from their records because they were missing or stale (changes since the vector checkpoint).
     public var resyncedVectors = 0
+    /// Assemblies brought up to date at open (a member deleted or changed just before a crash).
+    public var repairedAssemblies: [String] = []
+    /// Memories the replayed journal changed (their assemblies are checked at open).
+    var journaledMemoryIDs: Set<String> = []
 
     public var didSomething: Bool {
         replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil
             || tornJournalTail || !unreadableRecords.isEmpty || rebuiltVectorIndexReason != nil || resyncedVectors > 0
+            || !repairedAssemblies.isEmpty
     }
 
     public var summary: String {
@@ -33,6 +38,7 @@ public struct RecoveryReport: Sendable, Equatable {
         if !removedTemporaryFiles.isEmpty { parts.append("removed \(removedTemporaryFiles.count) stale temp files") }
         if let reason = rebuiltVectorIndexReason { parts.append("rebuilt the vector index from the records (\(reason))") }
         if resyncedVectors > 0 { parts.append("brought \(resyncedVectors) vectors up to date from their records") }
+        if !repairedAssemblies.isEmpty { parts.append("brought \(repairedAssemblies.count) assemblies up to date with their members: \(repairedAssemblies.prefix(5).joined(separator: ", "))") }
         if tornJournalTail { parts.append("dropped a partial journal line (an unacknowledged write)") }
         if !unreadableRecords.isEmpty { parts.append("\(unreadableRecords.count) unreadable records left for `engram repair`: \(unreadableRecords.prefix(5).joined(separator: ", "))") }
         return parts.isEmpty ? "nothing to do" : parts.joined(separator: "; ")
@@ -216,6 +222,8 @@ struct StoreOpener {
             try reconcile(kind: kind, id: id, into: &result)
         }
         report.replayedOperations = operations.count
+        report.journaledMemoryIDs = Set(lastOperation.values.compactMap { $0.0 == .memory ? ($0.1?.id) : nil })
+            .union(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
         result.journalSequence = maxSequence
         return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
     }
