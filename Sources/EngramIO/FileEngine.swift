@@ -76,6 +76,12 @@ public final class FileEngine: Sendable {
     /// Large sets are split over several pool threads so their fsyncs overlap (the file system batches them).
     public func stage(_ files: [PendingFile], operation: String = "write files") async throws {
         guard !files.isEmpty else { return }
+        if files.count == 1 {
+            // One file (a single save): one pool job, no task group.
+            let file = files[0]
+            try await loop.run { try FileEngine.stage(file, operation: operation) }
+            return
+        }
         let chunkCount = min(files.count, max(1, min(8, files.count / 16)))
         let chunks = FileEngine.split(files, into: chunkCount)
         var firstError: (any Error)?
@@ -101,6 +107,32 @@ public final class FileEngine: Sendable {
     /// Phase two: renames every staged temp file over its target, then fsyncs the directories.
     public func publish(_ files: [PendingFile], operation: String = "write files") async throws {
         guard !files.isEmpty else { return }
+        let first = files[0].directory
+        if files.allSatisfy({ $0.directory == first }) {
+            // One directory (every save and batch): the renames' job hands over to the directory's group commit on
+            // the loop thread directly, so the caller is resumed once, after the directory fsync.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute { loopPointer in
+                    let slot = ResultSlot<Void>()
+                    let request = WorkRequest(
+                        body: { slot.value = Result { for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) } } },
+                        done: { status in
+                            guard status == 0, case .success = slot.value! else {
+                                continuation.resume(with: status == 0 ? slot.value! : .failure(EngramError(
+                                    code: .io, message: "libuv refused the rename request", operation: operation, path: first)))
+                                return
+                            }
+                            self.counters.withLock {
+                                $0.filesWritten += files.count
+                                $0.directorySyncRequests += 1
+                            }
+                            self.directorySync.enqueue(first, continuation, engine: self, loop: loopPointer, operation: operation)
+                        })
+                    self.loop.queueWork(loopPointer, request)
+                }
+            }
+            return
+        }
         try await loop.run {
             for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) }
         }

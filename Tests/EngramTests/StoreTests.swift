@@ -209,6 +209,30 @@ struct StoreTests {
         try await again.close()
     }
 
+    @Test("an assembly left naming a deleted memory (a crash between the two writes) is finished at open")
+    func assembliesFinishedAtOpen() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store)
+        try await store.save(MemoryEntry(id: "a", content: "a", embedding: [1, 0]))
+        try await store.save(MemoryEntry(id: "b", content: "b", embedding: [0, 1]))
+        try await store.save(MemoryAssembly(id: "g", name: "g", memoryIds: ["a", "b"]))
+        try await store.close()
+        // The state a crash after the memory's delete, before its assembly's rewrite, leaves.
+        try FileManager.default.removeItem(atPath: dir.store + "/memories/a.json")
+        var index = try JSONReader.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir.store + "/memory_index.json")))).objectValue!
+        var memories = index["memories"]!.objectValue!
+        memories["a"] = nil
+        index["memories"] = .object(memories)
+        try Data(JSONWriter.pretty(.object(index))).write(to: URL(fileURLWithPath: dir.store + "/memory_index.json"))
+        let again = try await MemoryStore.open(at: dir.store)
+        #expect(await again.recovery.repairedAssemblies == ["g"])
+        let g = try #require(try await again.assembly("g"))
+        #expect(g.memoryIds == ["b"])
+        #expect(g.compositeEmbedding == [0, 1])
+        try await again.close()
+        #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().isConsistent)
+    }
+
     @Test("checkpoints rotate index backups, each with a checksum")
     func backupsRotate() async throws {
         let dir = TemporaryDirectory()
