@@ -95,7 +95,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let reopenedStats = await store.statistics()
         try await store.close()
-        let verified = mismatches == 0 && reopenedStats.memoryCount == ids.count
+        // And the full check `engram verify` runs: records, index, journal, backups, vector tier.
+        let layout = StoreLayout(root: path)
+        let check = try await EventLoop.shared.run { try StoreVerifier(layout: layout).run() }
+        summary["verify_consistent"] = .bool(check.isConsistent)
+        if text {
+            console.out(check.isConsistent
+                ? "engram verify: consistent (\(check.checkedMemories) memories, \(check.checkedVectors) vectors checked)"
+                : "engram verify found \(check.problems.count) problems, e.g. \(check.problems[0].kind.rawValue) \(check.problems[0].path ?? "")")
+        }
+        let verified = mismatches == 0 && reopenedStats.memoryCount == ids.count && check.isConsistent
         summary["verified"] = .bool(verified)
         summary["records_checked"] = .int(Int64(expected.count))
         if text {

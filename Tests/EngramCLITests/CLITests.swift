@@ -201,6 +201,7 @@ struct CLITests {
         let summary = try JSONReader.parse(run.stdout)
         #expect(summary["imported"] == 1000)
         #expect(summary["verified"] == true)
+        #expect(summary["verify_consistent"] == true)
         #expect(summary["stats"]?["memory_count"] == 1000)
         #expect(summary["stats"]?["embedding_dim"] == 384)
         // Running it again updates the same records instead of duplicating them.
