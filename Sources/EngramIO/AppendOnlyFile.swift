@@ -1,4 +1,5 @@
 import CLibUV
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -123,8 +124,15 @@ public final class AppendOnlyFile: @unchecked Sendable {
         }
     }
 
+    /// Closes the file, returning once the descriptor is closed (on the loop thread, after any append queued
+    /// before): a caller that then unmounts or removes the store must not find the file still open.
     public func close() {
         let fd = self.fd
-        loop.execute { _ in Sys.close(fd) }
+        let closed = DispatchSemaphore(value: 0)
+        loop.execute { _ in
+            Sys.close(fd)
+            closed.signal()
+        }
+        closed.wait()
     }
 }

@@ -28,8 +28,16 @@ struct PowerCutScenario {
         }
         let first = Shell.run(["mount", "-o", "loop", image, mountpoint])
         guard first.status == 0 else { return results.skip(name, "mount -o loop failed here: \(first.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
-        Shell.run(["umount", mountpoint])
+        guard unmount() else { return results.fail(name, "could not unmount the fresh image") }
 
+        /// Unmounts, retrying while the file system is still busy (a process just killed may hold it a moment).
+        func unmount() -> Bool {
+            for _ in 0..<50 {
+                if Shell.run(["umount", mountpoint]).status == 0 { return true }
+                usleep(100_000)
+            }
+            return false
+        }
         let modes = ["single", "batch", "concurrent", "mixed"]
         var generator = SystemRandomNumberGenerator()
         var failures: [String] = []
@@ -44,7 +52,7 @@ struct PowerCutScenario {
                                                 delayMicros: UInt32.random(in: 2_000...250_000, using: &generator)) {
                     if engram_fs_shutdown(mountpoint, 2) == 0 { shutdowns += 1 }
                 }
-                Shell.run(["umount", mountpoint])
+                guard unmount() else { failures.append("#\(i): unmount after the power cut failed"); break }
                 guard Shell.run(["mount", "-o", "loop", image, mountpoint]).status == 0 else { failures.append("#\(i): remount failed"); break }
                 let acks = AckLog(lines: lines)
                 acknowledged += acks.count
@@ -53,7 +61,10 @@ struct PowerCutScenario {
                 failures.append("#\(i) \(mode): \(error)")
             }
             try? FileManager.default.removeItem(atPath: store)
-            Shell.run(["umount", mountpoint])
+            guard unmount() else {
+                failures.append("#\(i): unmount after the audit failed (something still holds the file system)")
+                break
+            }
         }
         if shutdowns < iterations { failures.append("FS_IOC_SHUTDOWN succeeded only \(shutdowns) of \(iterations) times") }
         results.check(name, failures, detail: "\(iterations) power cuts, \(acknowledged) acknowledged operations checked")
