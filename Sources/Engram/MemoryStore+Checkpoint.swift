@@ -117,7 +117,7 @@ public struct IndexBackups: Sendable {
     func newestTime() -> Timestamp? {
         guard let newest = names().last else { return nil }
         let stamp = newest.dropFirst(IndexBackups.prefix.count).dropLast(5)
-        return Timestamp(parsing: String(stamp).replacingOccurrences(of: "_", with: ":"))
+        return Timestamp(fileNameForm: String(stamp))
     }
 
     /// Keeps the current index as a backup (a hard link: the index is only ever replaced by rename, so the link
@@ -125,7 +125,7 @@ public struct IndexBackups: Sendable {
     func keep(count: Int) throws(EngramError) -> Bool {
         guard Sys.fileType(layout.indexPath) == .file else { return false }
         let bytes = try Sys.readFile(layout.indexPath, operation: "back up index")
-        let stamp = Timestamp.now().description.replacingOccurrences(of: ":", with: "_")
+        let stamp = Timestamp.now().fileNameForm
         let name = IndexBackups.prefix + stamp + ".json"
         let directory = layout.backupsDirectory
         // The checksum first, then the backup: a crash in between leaves a checksum without a backup (ignored,
@@ -159,15 +159,5 @@ public struct IndexBackups: Sendable {
         guard let bytes = try? Sys.readFile(layout.backupsDirectory + "/" + name),
               let sum = try? Sys.readFile(layout.backupsDirectory + "/" + name + ".xxh3") else { return false }
         return String(decoding: sum, as: UTF8.self).hasPrefix(ContentHash.checksum(bytes) + "  ")
-    }
-}
-
-private extension String {
-    func replacingOccurrences(of target: Character, with replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
-    }
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        precondition(target.count == 1 && replacement.count == 1)
-        return replacingOccurrences(of: target.first!, with: replacement.first!)
     }
 }

@@ -1,5 +1,6 @@
 import CEngramSys
 import EngramIO
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -78,17 +79,4 @@ final class CheckpointGate: Sendable {
         _ = engram_range_unlock(fd, StoreLock.checkpointGateOffset)
         Glibc.close(fd)
     }
-}
-
-private extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-private extension Set where Element == Character {
-    static let whitespacesAndNewlines: Set<Character> = [" ", "\n", "\t", "\r"]
 }

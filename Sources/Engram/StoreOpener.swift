@@ -222,8 +222,7 @@ struct StoreOpener {
             try reconcile(kind: kind, id: id, into: &result)
         }
         report.replayedOperations = operations.count
-        report.journaledMemoryIDs = Set(lastOperation.values.compactMap { $0.0 == .memory ? ($0.1?.id) : nil })
-            .union(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
+        report.journaledMemoryIDs = Set(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
         result.journalSequence = maxSequence
         return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
     }

@@ -104,6 +104,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.microseconds = seconds * 1_000_000 + micros
     }
 
+    /// The ISO-8601 form with `:` written as `_`, usable in a file name everywhere (backups, quarantine, restore).
+    public var fileNameForm: String { String(description.map { $0 == ":" ? "_" : $0 }) }
+
+    /// Parses ``fileNameForm``.
+    public init?(fileNameForm text: String) {
+        self.init(parsing: String(text.map { $0 == "_" ? ":" : $0 }))
+    }
+
     /// Howard Hinnant's days-from-civil algorithm (proleptic Gregorian calendar).
     static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year

@@ -227,7 +227,7 @@ final class Quarantine: @unchecked Sendable {
 
     init(layout: StoreLayout) {
         self.layout = layout
-        relativeDirectory = "quarantine/" + Timestamp.now().description.replacingColons()
+        relativeDirectory = "quarantine/" + Timestamp.now().fileNameForm
     }
 
     /// Moves `relativePath` (relative to the store) into the quarantine directory, keeping its relative path.
@@ -251,9 +251,4 @@ final class Quarantine: @unchecked Sendable {
         try Sys.fsyncDirectory(String(target[..<target.lastIndex(of: "/")!]), operation: "quarantine")
         used = true
     }
-}
-
-extension String {
-    /// `2025-03-15T14_32_01.123456Z`: a timestamp usable in a file name everywhere.
-    func replacingColons() -> String { String(map { $0 == ":" ? "_" : $0 }) }
 }

@@ -47,7 +47,7 @@ public enum StoreRestore {
         let lock = exists && storeLayout.looksLikeStore ? try StoreLock(path: storeLayout.lockPath) : nil
         defer { lock?.release() }
 
-        let stamp = Timestamp.now().description.replacingColons()
+        let stamp = Timestamp.now().fileNameForm
         let parent = StoreOpener.parentDirectory(of: storeLayout.root)
         let name = String(storeLayout.root[storeLayout.root.index(after: storeLayout.root.lastIndex(of: "/")!)...])
         guard !name.isEmpty else {

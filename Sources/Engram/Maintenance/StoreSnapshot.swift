@@ -62,7 +62,6 @@ public struct StoreSnapshot: Sendable {
     /// Writes the files of the snapshot (blocking). The destination must not exist or be empty.
     func writeFiles(report: inout BackupReport) throws {
         try prepareDestination()
-        let journalStart = (try? fileSize(source.journalPath)) ?? 0
         try place(source.indexPath, destination.indexPath, report: &report, mustExist: false)
         for kind in RecordKind.allCases {
             let from = source.directory(of: kind), to = destination.directory(of: kind)
@@ -121,7 +120,6 @@ public struct StoreSnapshot: Sendable {
                 throw EngramError(code: .conflict, message: "the writer overwrote records faster than the backup could follow its journal", operation: "backup",
                                   path: source.journalPath, remedy: "retry the backup, or call MemoryStore.backup(to:) in the writer process")
             }
-            _ = journalStart
             try FileEngine.writeAtomicallyBlocking(PendingFile(directory: destination.root, name: "memory_index.journal", bytes: bytes), operation: "backup")
             report.copied += 1
             report.files += 1
@@ -220,12 +218,6 @@ public struct StoreSnapshot: Sendable {
         guard let dot = trimmed.lastIndex(of: ".") else { return nil }
         let record = String(trimmed[..<dot])
         return record.hasSuffix(".json") && RecordID.isValid(String(record.dropLast(5))) ? record : nil
-    }
-
-    private func fileSize(_ path: String) throws -> Int {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { throw EngramError.system("lstat", errno: errno, path: path, operation: "backup") }
-        return Int(st.st_size)
     }
 
     /// Which file a path names and when it last changed: a checkpoint replaces `memory_index.json` by rename.
