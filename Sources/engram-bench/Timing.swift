@@ -24,14 +24,19 @@ enum Timing {
 
     /// Context switches of the whole process so far (voluntary and involuntary, every thread: `getrusage`).
     static func contextSwitches() -> Int {
+        guard let usage = processUsage() else { return 0 }
+        return usage.ru_nvcsw + usage.ru_nivcsw
+    }
+
+    /// `getrusage(RUSAGE_SELF)`: the whole process's resource use so far.
+    static func processUsage() -> rusage? {
         var usage = rusage()
         #if canImport(Glibc)
         let who = __rusage_who_t(RUSAGE_SELF.rawValue)
         #else
         let who = RUSAGE_SELF
         #endif
-        guard getrusage(who, &usage) == 0 else { return 0 }
-        return usage.ru_nvcsw + usage.ru_nivcsw
+        return getrusage(who, &usage) == 0 ? usage : nil
     }
 
     static func median(_ values: [Double]) -> Double {
