@@ -18,9 +18,14 @@ struct InitCommand: AsyncParsableCommand {
         if let template {
             try StoreTemplate.copy(from: template, to: path)
         }
+        let hadLostAndFound = StoreLayout.isFileSystemEntry("lost+found", in: path)
         let store = try await options.open(create: true)
         try await store.close()
-        console.out(#"{"store": "\#(path)", "created": true}"#)
+        var result: JSONObject = ["store": .string(path), "created": true]
+        if hadLostAndFound {
+            result["note"] = "kept lost+found: the directory is the root of a volume of its own, which is fine for a store"
+        }
+        console.out(String(decoding: JSONWriter.compact(.object(result)), as: UTF8.self))
     }
 }
 
@@ -35,7 +40,7 @@ enum StoreTemplate {
                               remedy: "point --template at the repository's storage-template/")
         }
         if fm.fileExists(atPath: destination, isDirectory: &isDirectory) {
-            let contents = try fm.contentsOfDirectory(atPath: destination)
+            let contents = try fm.contentsOfDirectory(atPath: destination).filter { !StoreLayout.isFileSystemEntry($0, in: destination) }
             if !contents.isEmpty {
                 if fm.fileExists(atPath: destination + "/memory_index.json") { return }  // already a store
                 throw EngramError(code: .notAStore, message: "the directory is not empty and is not a store", operation: "init", path: destination,

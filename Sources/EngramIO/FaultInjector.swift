@@ -1,10 +1,5 @@
 import Synchronization
 
-/// The system calls through which Engram touches the disk, as named in fault rules and counters.
-public enum Syscall: String, Sendable, CaseIterable {
-    case open, read, write, fsync, rename, unlink, mkdir, link, opendir
-}
-
 /// Debug-only fault injection for the syscall layer, in the spirit of swift-nio's file system mocking.
 ///
 /// Tests arm a rule ("the 3rd `fsync` fails with EIO") and the next matching call made through ``Sys``

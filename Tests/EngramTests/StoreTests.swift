@@ -349,4 +349,44 @@ struct StoreTests {
         #expect(await opened.statistics().memoryCount == 0)
         try await opened.close()
     }
+
+    @Test("a directory holding only lost+found (the root of a dedicated volume) becomes a store, and verify accepts it")
+    func lostAndFound() async throws {
+        let dir = TemporaryDirectory()
+        let root = dir.path + "/volume"
+        try FileManager.default.createDirectory(atPath: root + "/lost+found", withIntermediateDirectories: true)
+        let store = try await MemoryStore.open(at: root)
+        try await store.save(MemoryEntry(id: "a", content: "alpha"))
+        try await store.close()
+        #expect(FileManager.default.fileExists(atPath: root + "/lost+found"))
+        let report = try StoreVerifier(layout: StoreLayout(root: root)).run()
+        #expect(report.problems.map(\.kind) == [])
+        // A lost+found that is a file, or anything else beside it, still makes the directory "not empty".
+        let other = dir.path + "/other"
+        try FileManager.default.createDirectory(atPath: other + "/lost+found", withIntermediateDirectories: true)
+        try "x".write(toFile: other + "/notes.txt", atomically: false, encoding: .utf8)
+        let refused = await #expect(throws: EngramError.self) { try await MemoryStore.open(at: other) }
+        #expect(refused?.code == .notAStore)
+    }
+
+    @Test("a writer dropped without close() gives its lock back when it is released")
+    func lockReleasedOnDeinit() async throws {
+        let dir = TemporaryDirectory()
+        do {
+            let dropped = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false })
+            try await dropped.save(MemoryEntry(id: "a", content: "alpha"))
+            let second = await #expect(throws: EngramError.self) { try await MemoryStore.open(at: dir.store) }
+            #expect(second?.code == .locked)
+        }
+        // No close(): the last reference is gone; the next writer in this process gets the lock (waiting
+        // briefly for tasks the store started to let go of it).
+        var reopened: MemoryStore?
+        for _ in 0..<100 where reopened == nil {
+            reopened = try? await MemoryStore.open(at: dir.store)
+            if reopened == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let store = try #require(reopened)
+        #expect(try await store.memory("a")?.content == "alpha")
+        try await store.close()
+    }
 }

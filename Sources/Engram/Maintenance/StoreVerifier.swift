@@ -53,7 +53,7 @@ public struct StoreVerifier: Sendable {
         }
 
         // 1. The store directory itself.
-        for name in try Sys.listDirectory(layout.root, operation: "verify").sorted() where !StoreVerifier.expectedTopLevel.contains(name) {
+        for name in try Sys.listDirectory(layout.root, operation: "verify").sorted() where !StoreVerifier.expectedTopLevel.contains(name) && !StoreLayout.isFileSystemEntry(name, in: layout.root) {
             if Sys.isTemporaryName(name) {
                 if !report.writerActive { add(.temporaryFile, name, nil, "a temp file left by an interrupted write", "remove it (it was never acknowledged)") }
             } else {

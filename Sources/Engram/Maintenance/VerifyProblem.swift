@@ -64,37 +64,3 @@ public struct VerifyProblem: Sendable, Hashable {
         return .object(o)
     }
 }
-
-/// What `verify` checked and found.
-public struct VerifyReport: Sendable {
-    public var problems: [VerifyProblem] = []
-    public var checkedMemories = 0
-    public var checkedAssemblies = 0
-    public var checkedVectors = 0
-    public var seconds = 0.0
-    /// A writer had the store open: work in flight (temp files, a lagging vector checkpoint, a partial last
-    /// journal line) is expected and not reported.
-    public var writerActive = false
-
-    public var isConsistent: Bool { problems.isEmpty }
-
-    public var counts: [VerifyProblem.Kind: Int] {
-        problems.reduce(into: [:]) { $0[$1.kind, default: 0] += 1 }
-    }
-
-    public var json: JSONValue {
-        var byKind = JSONObject()
-        for (kind, count) in counts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { byKind[kind.rawValue] = .int(Int64(count)) }
-        return .object([
-            "consistent": .bool(isConsistent),
-            "problem_count": .int(Int64(problems.count)),
-            "counts": .object(byKind),
-            "checked": .object([
-                "memories": .int(Int64(checkedMemories)), "assemblies": .int(Int64(checkedAssemblies)), "vectors": .int(Int64(checkedVectors)),
-            ]),
-            "writer_active": .bool(writerActive),
-            "seconds": .double((seconds * 1000).rounded() / 1000),
-            "problems": .array(problems.map(\.json)),
-        ])
-    }
-}

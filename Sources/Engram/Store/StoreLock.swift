@@ -1,6 +1,7 @@
 import CEngramSys
 import EngramIO
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,13 @@ import Glibc
 ///
 /// `flock` locks vanish with the process, so a writer killed with SIGKILL never leaves a stale lock. The file
 /// holds the writer's pid, to name it in the error a second writer gets.
+///
+/// `release()` is idempotent and `deinit` calls it: a store dropped without `close()` (a test that threw, a
+/// host program's early return) gives the lock back when the last reference goes, instead of keeping it —
+/// and the store's descriptor — for the rest of the process.
 final class StoreLock: Sendable {
     private let fd: Int32
+    private let released = Mutex(false)
     let path: String
 
     init(path: String) throws(EngramError) {
@@ -39,9 +45,15 @@ final class StoreLock: Sendable {
     }
 
     func release() {
+        // Exactly once: a second close could close a descriptor number another thread has since reused.
+        guard released.withLock({ done in defer { done = true }; return !done }) else { return }
         _ = flock(fd, LOCK_UN)
         Sys.close(fd)
     }
+
+    var isReleased: Bool { released.withLock { $0 } }
+
+    deinit { release() }
 
     /// The byte of `.lock` that gates checkpoints against a backup running in another process.
     static let checkpointGateOffset: Int64 = 1
@@ -68,15 +80,5 @@ final class StoreLock: Sendable {
             return nil
         }
         return CheckpointGate(fd: fd)
-    }
-}
-
-/// A held checkpoint gate; `release()` (or the process ending) lets checkpoints run again.
-final class CheckpointGate: Sendable {
-    let fd: Int32
-    init(fd: Int32) { self.fd = fd }
-    func release() {
-        _ = engram_range_unlock(fd, StoreLock.checkpointGateOffset)
-        Glibc.close(fd)
     }
 }

@@ -1,57 +1,6 @@
 import EngramIO
 import EngramJSON
 
-/// What the central index knows about one memory without reading its file.
-public struct MemoryIndexEntry: Sendable, Equatable {
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
-    public var quickrecalScore: Double
-    public var contentHash: String
-    /// The embedding's length, or nil when the memory has none.
-    public var dimension: Int?
-
-    init(_ entry: MemoryEntry) {
-        createdAt = entry.createdAt
-        updatedAt = entry.updatedAt
-        quickrecalScore = entry.quickrecalScore
-        contentHash = entry.contentHash
-        dimension = entry.embedding?.count
-    }
-
-    init(createdAt: Timestamp, updatedAt: Timestamp, quickrecalScore: Double, contentHash: String, dimension: Int?) {
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.quickrecalScore = quickrecalScore
-        self.contentHash = contentHash
-        self.dimension = dimension
-    }
-}
-
-/// What the central index knows about one assembly. `memory_ids` is an Engram addition to SPEC §3: it lets a
-/// delete find the assemblies that list a memory without reading every assembly.
-public struct AssemblyIndexEntry: Sendable, Equatable {
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
-    public var memoryIds: [String]
-    /// The composite embedding's length, or nil when the assembly has none.
-    public var dimension: Int?
-    public var memberCount: Int { memoryIds.count }
-
-    init(_ assembly: MemoryAssembly) {
-        createdAt = assembly.createdAt
-        updatedAt = assembly.updatedAt
-        memoryIds = assembly.memoryIds
-        dimension = assembly.compositeEmbedding?.count
-    }
-
-    init(createdAt: Timestamp, updatedAt: Timestamp, memoryIds: [String], dimension: Int?) {
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.memoryIds = memoryIds
-        self.dimension = dimension
-    }
-}
-
 /// The in-memory form of `memory_index.json` (SPEC §3), and its encoding.
 struct CentralIndex: Sendable {
     var memories: [String: MemoryIndexEntry] = [:]

@@ -1,13 +1,5 @@
 import EngramIO
 
-/// The two kinds of record.
-public enum RecordKind: String, Sendable, CaseIterable {
-    case memory, assembly
-
-    /// The directory of this kind's files inside the store.
-    public var directoryName: String { self == .memory ? "memories" : "assemblies" }
-}
-
 /// The paths of a storage directory (SPEC §1).
 public struct StoreLayout: Sendable {
     public let root: String
@@ -52,5 +44,12 @@ public struct StoreLayout: Sendable {
                                   remedy: "replace the link with a real directory (move the linked content into the store)")
             }
         }
+    }
+
+    /// Entries a file system puts at the root of a volume (`lost+found`, a directory, made by mke2fs). A store
+    /// may live at the root of a volume of its own, so these do not make a directory "not empty", and verify
+    /// does not call them foreign.
+    public static func isFileSystemEntry(_ name: String, in root: String) -> Bool {
+        name == "lost+found" && Sys.fileType(root + "/" + name) == .directory
     }
 }

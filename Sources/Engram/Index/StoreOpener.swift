@@ -1,50 +1,6 @@
 import EngramIO
 import EngramJSON
 
-/// What opening a store found and did (``MemoryStore/recovery``).
-public struct RecoveryReport: Sendable, Equatable {
-    /// Journal lines applied on top of the checkpoint.
-    public var replayedOperations = 0
-    /// Committed writes whose temp files were renamed into place at open.
-    public var rolledForward: [String] = []
-    /// Stale temp files removed (writes that were never acknowledged).
-    public var removedTemporaryFiles: [String] = []
-    /// The index was rebuilt by reading every record, and why.
-    public var rebuiltIndexReason: String?
-    /// The journal ended in a partial line (an append that never completed).
-    public var tornJournalTail = false
-    /// Record files that could not be read or parsed (left in place; `engram repair` quarantines them).
-    public var unreadableRecords: [String] = []
-    /// The vector tier was rebuilt from the records, and why (its files were missing, damaged or mismatched).
-    public var rebuiltVectorIndexReason: String?
-    /// Vectors re-read from their records because they were missing or stale (changes since the vector checkpoint).
-    public var resyncedVectors = 0
-    /// Assemblies brought up to date at open (a member deleted or changed just before a crash).
-    public var repairedAssemblies: [String] = []
-    /// Memories the replayed journal changed (their assemblies are checked at open).
-    var journaledMemoryIDs: Set<String> = []
-
-    public var didSomething: Bool {
-        replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil
-            || tornJournalTail || !unreadableRecords.isEmpty || rebuiltVectorIndexReason != nil || resyncedVectors > 0
-            || !repairedAssemblies.isEmpty
-    }
-
-    public var summary: String {
-        var parts: [String] = []
-        if let reason = rebuiltIndexReason { parts.append("rebuilt the index from the records (\(reason))") }
-        if replayedOperations > 0 { parts.append("replayed \(replayedOperations) journal operations") }
-        if !rolledForward.isEmpty { parts.append("completed \(rolledForward.count) committed writes") }
-        if !removedTemporaryFiles.isEmpty { parts.append("removed \(removedTemporaryFiles.count) stale temp files") }
-        if let reason = rebuiltVectorIndexReason { parts.append("rebuilt the vector index from the records (\(reason))") }
-        if resyncedVectors > 0 { parts.append("brought \(resyncedVectors) vectors up to date from their records") }
-        if !repairedAssemblies.isEmpty { parts.append("brought \(repairedAssemblies.count) assemblies up to date with their members: \(repairedAssemblies.prefix(5).joined(separator: ", "))") }
-        if tornJournalTail { parts.append("dropped a partial journal line (an unacknowledged write)") }
-        if !unreadableRecords.isEmpty { parts.append("\(unreadableRecords.count) unreadable records left for `engram repair`: \(unreadableRecords.prefix(5).joined(separator: ", "))") }
-        return parts.isEmpty ? "nothing to do" : parts.joined(separator: "; ")
-    }
-}
-
 /// The blocking part of opening a store, run on a pool thread: create, lock, load the index, replay the
 /// journal, clean up. Kept apart from the actor so that open does no actor hops per record.
 struct StoreOpener {
@@ -102,7 +58,8 @@ struct StoreOpener {
             try StoreOpener.create(layout)
         case .directory:
             if layout.looksLikeStore { return }
-            let names = try Sys.listDirectory(root, operation: "open store")
+            // A volume dedicated to the store has `lost+found` at its root (mke2fs makes it): that is still empty.
+            let names = try Sys.listDirectory(root, operation: "open store").filter { !StoreLayout.isFileSystemEntry($0, in: root) }
             if names.isEmpty, configuration.createIfMissing, writer {
                 try StoreOpener.create(layout)
                 return

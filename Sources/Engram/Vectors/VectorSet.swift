@@ -1,21 +1,6 @@
 import EngramIO
 import EngramVector
 
-/// How vectors are compared. `cosine` stores L2-normalised vectors in an inner-product index.
-public enum DistanceMetric: String, Sendable, CaseIterable {
-    /// Squared Euclidean distance (what FAISS's `IndexFlatL2` reports), smaller is nearer.
-    case l2
-    /// Cosine similarity, larger is nearer (vectors and queries are normalised).
-    case cosine
-    /// Dot product, larger is nearer.
-    case innerProduct = "inner_product"
-
-    var faissMetric: VectorMetric { self == .l2 ? .l2 : .innerProduct }
-    var normalises: Bool { self == .cosine }
-    /// Whether a larger score is a better match.
-    public var higherIsCloser: Bool { self != .l2 }
-}
-
 /// The vectors of one kind of record in an exact FAISS index (`IndexIDMap2` over a flat index), with the
 /// record id ↔ FAISS id mapping and the version (`updated_at`) each vector was taken from.
 ///
