@@ -30,7 +30,6 @@ let package = Package(
         // A thin extern "C" shim over Debian's static C++ libfaiss.a (which ships no c_api symbols).
         .target(
             name: "CFaissShim",
-            cxxSettings: [.unsafeFlags(["-std=c++17", "-fopenmp"])],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("lapack"),
                 .linkedLibrary("blas"), .linkedLibrary("m"), .linkedLibrary("stdc++"),
@@ -53,25 +52,28 @@ let package = Package(
         ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [
-            "Engram",
+            "Engram", "EngramIO", "EngramJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
         .executableTarget(name: "engram-bench", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
         /// The crash and fault suite: the writer workload's audit, shared by the tests and `engram-faults`.
-        .target(name: "EngramFaultSuite", dependencies: ["Engram", "CEngramSys"]),
+        .target(name: "EngramFaultSuite", dependencies: ["Engram", "EngramIO", "EngramJSON", "CEngramSys"]),
         /// Runs every fault scenario (kill -9, power cut, full disk, permissions, hostile input): `N passed, N failed`.
-        .executableTarget(name: "engram-faults", dependencies: ["EngramFaultSuite", "Engram", "CEngramSys"]),
+        .executableTarget(name: "engram-faults", dependencies: ["EngramFaultSuite", "Engram", "EngramIO", "EngramJSON", "CEngramSys"]),
         /// Test helper: a writer that prints `ACK` lines only after the store acknowledged; killed by crash tests.
-        .executableTarget(name: "engram-crash-writer", dependencies: ["Engram"]),
+        .executableTarget(name: "engram-crash-writer", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
 
         // MARK: Tests
         .testTarget(name: "EngramJSONTests", dependencies: ["EngramJSON"]),
         .testTarget(name: "EngramIOTests", dependencies: ["EngramIO"]),
         .testTarget(name: "EngramVectorTests", dependencies: ["EngramVector"]),
-        .testTarget(name: "EngramTests", dependencies: ["Engram", "EngramFaultSuite"]),
-        .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram"]),
+        .testTarget(name: "EngramTests", dependencies: ["Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    // C++17 for the FAISS headers, set the supported way: `unsafeFlags` would make SwiftPM refuse this package
+    // as a dependency pinned by version. No -fopenmp: the shim only calls omp_set_num_threads, linked from gomp.
+    cxxLanguageStandard: .cxx17
 )

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram assembly put|get|delete|list`.
 struct AssemblyCommand: AsyncParsableCommand {

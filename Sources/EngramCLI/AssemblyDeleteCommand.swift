@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram assembly delete ID…` (the member memories stay).
 struct AssemblyDeleteCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram backup DEST`: a consistent snapshot of the store (itself a valid store), verified after writing.
 struct BackupCommand: AsyncParsableCommand {

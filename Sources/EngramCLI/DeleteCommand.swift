@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram delete ID…`: delete memories (and remove them from the assemblies that list them).
 struct DeleteCommand: AsyncParsableCommand {

@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// The body of `delete` and `assembly delete`: one durable delete per id, one `{"id", "deleted"}` line each,
 /// exit status 1 naming the ids that did not exist.

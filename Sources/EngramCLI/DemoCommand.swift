@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 import Foundation
 
 /// `engram demo`: the README's main job, end to end on a real store.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engram
+import EngramIO
 import EngramJSON
 
 /// `engram`: the root command. The executable's `main` only calls ``EngramCLI/main(_:)``.

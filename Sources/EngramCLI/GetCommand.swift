@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram get ID`: print a memory's JSON.
 struct GetCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram list`: memory ids, one per line.
 struct ListCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram migrate --to DEST | --from-synthians SRC | --upgrade [--dry-run]` (SPEC §4).
 struct MigrateCommand: AsyncParsableCommand {

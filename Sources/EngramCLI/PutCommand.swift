@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram put [FILE|-]`: save memories given as JSON objects or JSON Lines.
 struct PutCommand: AsyncParsableCommand {

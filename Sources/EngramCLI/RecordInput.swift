@@ -1,4 +1,5 @@
 import Engram
+import EngramIO
 import EngramJSON
 import Foundation
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram repair [--dry-run]`: fix what verify finds, from the records; set aside, never silently delete.
 struct RepairCommand: AsyncParsableCommand {

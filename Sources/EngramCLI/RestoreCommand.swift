@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram restore SNAPSHOT`: replace the store's content with a snapshot, atomically.
 struct RestoreCommand: AsyncParsableCommand {

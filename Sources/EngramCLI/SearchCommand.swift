@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 import Foundation
 
 /// `engram search --vector JSON|@FILE [-k N]`: nearest records, one JSON line each, best first.

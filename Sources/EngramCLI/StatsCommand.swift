@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram stats`: one JSON object describing the store.
 struct StatsCommand: AsyncParsableCommand {

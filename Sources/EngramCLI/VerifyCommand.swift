@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engram
+import EngramIO
+import EngramJSON
 
 /// `engram verify`: check everything; exit 0 consistent, 1 problems found, 2 could not run.
 struct VerifyCommand: AsyncParsableCommand {

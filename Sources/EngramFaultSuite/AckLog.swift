@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// What a writer acknowledged, read from its `ACK …` lines (see `engram-crash-writer`).
 public struct AckLog: Sendable {

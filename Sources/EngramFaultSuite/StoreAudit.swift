@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 import Foundation
 
 /// Opens a store after a crash, as a user would (auto-repair on), and checks it against what the writer

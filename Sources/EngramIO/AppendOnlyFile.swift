@@ -11,8 +11,8 @@ import Glibc
 /// journal. A failed append is cut off again (`ftruncate` to the last committed length) so later lines never
 /// follow a torn one; if even that fails the file is "poisoned" and refuses appends until reopened.
 /// All bookkeeping is confined to the event loop thread.
-public final class AppendOnlyFile: @unchecked Sendable {
-    public let path: String
+package final class AppendOnlyFile: @unchecked Sendable {
+    package let path: String
     private let loop: EventLoop
     // Loop-confined state.
     private var fd: Int32
@@ -23,9 +23,9 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     /// Counters (any thread).
     private let stats = Mutex((appends: 0, syncs: 0))
-    public var syncCount: Int { stats.withLock { $0.syncs } }
+    package var syncCount: Int { stats.withLock { $0.syncs } }
 
-    public init(path: String, loop: EventLoop) throws(EngramError) {
+    package init(path: String, loop: EventLoop) throws(EngramError) {
         self.path = path
         self.loop = loop
         fd = try Sys.open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, mode: 0o644, operation: "open log")
@@ -36,7 +36,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     /// Appends a line durably. Throws if the write or the fdatasync fails; then the line is not in the journal
     /// (the file is truncated back to its last committed length).
-    public func append(_ line: [UInt8]) async throws {
+    package func append(_ line: [UInt8]) async throws {
         stats.withLock { $0.appends += 1 }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             loop.execute { loopPointer in
@@ -99,7 +99,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
     }
 
     /// Empties the journal after a checkpoint made its lines redundant. Callers ensure no append is running.
-    public func reset() async throws {
+    package func reset() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             loop.execute { loopPointer in
                 let fd = self.fd
@@ -126,7 +126,7 @@ public final class AppendOnlyFile: @unchecked Sendable {
 
     /// Closes the file, returning once the descriptor is closed (on the loop thread, after any append queued
     /// before): a caller that then unmounts or removes the store must not find the file still open.
-    public func close() {
+    package func close() {
         let fd = self.fd
         let closed = DispatchSemaphore(value: 0)
         loop.execute { _ in

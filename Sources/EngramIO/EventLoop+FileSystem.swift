@@ -46,7 +46,7 @@ extension EventLoop {
     }
 
     /// `uv_fs_unlink`. Returns false when the file did not exist.
-    public func unlink(_ path: String, operation: String? = nil) async throws(EngramError) -> Bool {
+    package func unlink(_ path: String, operation: String? = nil) async throws(EngramError) -> Bool {
         let injected = FaultInjector.shared.check(.unlink, path: path)
         let result = await fileSystemRequest { loop, req, callback in
             // An injected fault takes the synchronous-failure path, which is what it simulates.
@@ -59,7 +59,7 @@ extension EventLoop {
     }
 
     /// `uv_fs_mkdir`. Returns false when the directory existed already.
-    public func mkdir(_ path: String, mode: Int32 = 0o755, operation: String? = nil) async throws(EngramError) -> Bool {
+    package func mkdir(_ path: String, mode: Int32 = 0o755, operation: String? = nil) async throws(EngramError) -> Bool {
         let injected = FaultInjector.shared.check(.mkdir, path: path)
         let result = await fileSystemRequest { loop, req, callback in
             if let injected { return -injected }

@@ -46,7 +46,7 @@ extension EventLoop {
 
     /// Runs blocking `body` on libuv's thread pool and resumes with its result once the loop thread has
     /// seen it complete.
-    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let slot = ResultSlot<T>()
             let request = WorkRequest(

@@ -8,12 +8,12 @@ import Synchronization
 /// once. So work is handed over through a mutex-protected submission queue that the loop drains completely
 /// on every wake-up. All libuv state (requests, handles, the group-commit bookkeeping of ``FileEngine``)
 /// is touched only on the loop thread.
-public final class EventLoop: Sendable {
+package final class EventLoop: Sendable {
     /// The process-wide loop that stores use unless told otherwise.
-    public static let shared = EventLoop(name: "engram-uv")
+    package static let shared = EventLoop(name: "engram-uv")
 
     /// A job run on the loop thread with the loop pointer.
-    public typealias Job = @Sendable (UnsafeMutablePointer<uv_loop_t>) -> Void
+    package typealias Job = @Sendable (UnsafeMutablePointer<uv_loop_t>) -> Void
 
     private struct Queue {
         var jobs: [Job] = []
@@ -30,7 +30,7 @@ public final class EventLoop: Sendable {
     ///
     /// libuv's thread pool defaults to 4 threads; durable writes spend their time waiting in `fsync`, and the
     /// file system batches concurrent fsyncs, so Engram asks for 16 unless `UV_THREADPOOL_SIZE` is set.
-    public init(name: String) {
+    package init(name: String) {
         if getenv("UV_THREADPOOL_SIZE") == nil { setenv("UV_THREADPOOL_SIZE", "16", 0) }
         loop = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
@@ -56,12 +56,12 @@ public final class EventLoop: Sendable {
     }
 
     /// Whether the caller is on this loop's thread.
-    public var inLoopThread: Bool {
+    package var inLoopThread: Bool {
         threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     /// Runs `job` on the loop thread as soon as possible. Thread-safe.
-    public func execute(_ job: @escaping Job) {
+    package func execute(_ job: @escaping Job) {
         let accepted = queue.withLock { state -> Bool in
             guard !state.stopping else { return false }
             state.jobs.append(job)
@@ -72,7 +72,7 @@ public final class EventLoop: Sendable {
     }
 
     /// Stops the loop thread after the queued jobs. Only for loops a test created; `shared` lives forever.
-    public func shutdown() {
+    package func shutdown() {
         let handle = UncheckedBox(wakeup)
         execute { loop in
             uv_close(UnsafeMutableRawPointer(handle.value).assumingMemoryBound(to: uv_handle_t.self), nil)

@@ -5,21 +5,21 @@ import Synchronization
 /// Tests arm a rule ("the 3rd `fsync` fails with EIO") and the next matching call made through ``Sys``
 /// returns that errno instead of reaching the kernel. This is how ENOSPC and EIO paths are tested without
 /// a broken disk. In release builds ``check(_:path:)`` is compiled to `nil` and costs nothing.
-public final class FaultInjector: Sendable {
+package final class FaultInjector: Sendable {
     /// One armed fault.
-    public struct Rule: Sendable {
-        public var syscall: Syscall
+    package struct Rule: Sendable {
+        package var syscall: Syscall
         /// Fail the `nth` matching call (1-based), counted from when the rule was armed.
-        public var nth: Int
-        public var errno: Int32
+        package var nth: Int
+        package var errno: Int32
         /// Only calls whose path contains this string match (nil: every path).
-        public var pathContains: String?
+        package var pathContains: String?
         /// Only calls whose path ends with this string match (nil: every path) — e.g. a directory's fsync.
-        public var pathSuffix: String?
+        package var pathSuffix: String?
         /// Keep failing every matching call from the `nth` on (a full disk), instead of once.
-        public var sticky: Bool
+        package var sticky: Bool
 
-        public init(syscall: Syscall, nth: Int = 1, errno: Int32, pathContains: String? = nil, pathSuffix: String? = nil, sticky: Bool = false) {
+        package init(syscall: Syscall, nth: Int = 1, errno: Int32, pathContains: String? = nil, pathSuffix: String? = nil, sticky: Bool = false) {
             self.pathSuffix = pathSuffix
             self.syscall = syscall
             self.nth = nth
@@ -40,10 +40,10 @@ public final class FaultInjector: Sendable {
     private let state = Mutex(State())
 
     /// The process-wide injector that ``Sys`` consults.
-    public static let shared = FaultInjector()
+    package static let shared = FaultInjector()
 
     /// Whether injection is compiled in (debug builds only).
-    public static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         #if DEBUG
         true
         #else
@@ -53,7 +53,7 @@ public final class FaultInjector: Sendable {
 
     /// Arms a rule; the returned token tells later whether it fired (``fired(_:)``).
     @discardableResult
-    public func arm(_ rule: Rule) -> Int {
+    package func arm(_ rule: Rule) -> Int {
         state.withLock {
             $0.nextToken += 1
             $0.rules.append((rule, 0, $0.nextToken))
@@ -62,29 +62,29 @@ public final class FaultInjector: Sendable {
     }
 
     /// Whether the rule armed with `token` injected a fault.
-    public func fired(_ token: Int) -> Bool { state.withLock { $0.fired.contains(token) } }
+    package func fired(_ token: Int) -> Bool { state.withLock { $0.fired.contains(token) } }
 
     /// Removes every rule and resets the counters.
-    public func reset() {
+    package func reset() {
         state.withLock { $0 = State() }
     }
 
     /// Removes the rules whose path filter contains `scope` (a test's own directory), leaving other tests' rules.
-    public func disarm(scope: String) {
+    package func disarm(scope: String) {
         state.withLock { $0.rules.removeAll { ($0.rule.pathContains ?? "").contains(scope) } }
     }
 
     /// How many calls of each kind went through ``Sys`` since the last reset (debug builds only).
-    public func count(_ call: Syscall) -> Int {
+    package func count(_ call: Syscall) -> Int {
         state.withLock { $0.counts[call, default: 0] }
     }
 
     /// How many faults were injected since the last reset.
-    public var injectedCount: Int { state.withLock { $0.injected } }
+    package var injectedCount: Int { state.withLock { $0.injected } }
 
     /// Returns the errno to fail this call with, or nil to let it through.
     @inline(__always)
-    public func check(_ call: Syscall, path: String?) -> Int32? {
+    package func check(_ call: Syscall, path: String?) -> Int32? {
         #if DEBUG
         return state.withLock { state -> Int32? in
             state.counts[call, default: 0] += 1

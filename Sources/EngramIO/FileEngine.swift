@@ -13,21 +13,21 @@ import Glibc
 /// four steps run as one thread-pool job (measured 1.3–1.6× faster than separate `uv_fs_*` hops). The last
 /// step is shared: writers whose rename finished while a directory fsync was running wait for the next one,
 /// which then covers all of them (group commit).
-public final class FileEngine: Sendable {
-    public let loop: EventLoop
+package final class FileEngine: Sendable {
+    package let loop: EventLoop
     private let directorySync: DirectorySyncGroups
 
     /// Counters for benchmarks and tests: how many directory fsyncs served how many requests.
-    public struct Statistics: Sendable, Equatable {
-        public var directoryFsyncs = 0
-        public var directorySyncRequests = 0
-        public var filesWritten = 0
+    package struct Statistics: Sendable, Equatable {
+        package var directoryFsyncs = 0
+        package var directorySyncRequests = 0
+        package var filesWritten = 0
     }
 
     private let counters = Mutex(Statistics())
-    public var statistics: Statistics { counters.withLock { $0 } }
+    package var statistics: Statistics { counters.withLock { $0 } }
 
-    public init(loop: EventLoop = .shared) {
+    package init(loop: EventLoop = .shared) {
         self.loop = loop
         self.directorySync = DirectorySyncGroups()
     }
@@ -35,7 +35,7 @@ public final class FileEngine: Sendable {
     // MARK: Writing
 
     /// Writes one file atomically and durably; returns once it is on disk, directory entry included.
-    public func writeAtomically(_ file: PendingFile, operation: String = "write file") async throws {
+    package func writeAtomically(_ file: PendingFile, operation: String = "write file") async throws {
         try await loop.run {
             try FileEngine.stage(file, operation: operation)
             do {
@@ -53,7 +53,7 @@ public final class FileEngine: Sendable {
     ///
     /// All-or-nothing: on any failure the temp files already written are removed and the error is thrown.
     /// Large sets are split over several pool threads so their fsyncs overlap (the file system batches them).
-    public func stage(_ files: [PendingFile], operation: String = "write files") async throws {
+    package func stage(_ files: [PendingFile], operation: String = "write files") async throws {
         guard !files.isEmpty else { return }
         if files.count == 1 {
             // One file (a single save): one pool job, no task group.
@@ -84,7 +84,7 @@ public final class FileEngine: Sendable {
     }
 
     /// Phase two: renames every staged temp file over its target, then fsyncs the directories.
-    public func publish(_ files: [PendingFile], operation: String = "write files") async throws {
+    package func publish(_ files: [PendingFile], operation: String = "write files") async throws {
         guard !files.isEmpty else { return }
         let first = files[0].directory
         if files.allSatisfy({ $0.directory == first }) {
@@ -122,7 +122,7 @@ public final class FileEngine: Sendable {
     }
 
     /// Removes staged temp files (after a failed or abandoned two-phase write). Best effort.
-    public func discard(_ files: [PendingFile]) async {
+    package func discard(_ files: [PendingFile]) async {
         _ = try? await loop.run {
             for file in files { _ = try? Sys.unlink(file.temporaryPath) }
         }
@@ -130,14 +130,14 @@ public final class FileEngine: Sendable {
 
     /// Removes a file durably (unlink, then a group-committed directory fsync). Returns false if it was absent.
     @discardableResult
-    public func remove(directory: String, name: String, operation: String = "remove file") async throws -> Bool {
+    package func remove(directory: String, name: String, operation: String = "remove file") async throws -> Bool {
         let existed = try await loop.unlink(directory + "/" + name, operation: operation)
         if existed { try await syncDirectory(directory, operation: operation) }
         return existed
     }
 
     /// Makes the entries of `directory` durable; concurrent callers share one `fsync` (group commit).
-    public func syncDirectory(_ directory: String, operation: String = "fsync directory") async throws {
+    package func syncDirectory(_ directory: String, operation: String = "fsync directory") async throws {
         counters.withLock { $0.directorySyncRequests += 1 }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             loop.execute { loopPointer in
@@ -151,12 +151,12 @@ public final class FileEngine: Sendable {
     // MARK: Reading
 
     /// Reads a whole file (symbolic links refused).
-    public func read(_ path: String, maxSize: Int = 256 << 20, operation: String = "read file") async throws -> [UInt8] {
+    package func read(_ path: String, maxSize: Int = 256 << 20, operation: String = "read file") async throws -> [UInt8] {
         try await loop.run { try Sys.readFile(path, maxSize: maxSize, operation: operation) }
     }
 
     /// Reads many files with few loop round trips, a few pool threads in parallel; one result per path.
-    public func readMany(_ paths: [String], maxSize: Int = 256 << 20, operation: String = "read file") async -> [Result<[UInt8], EngramError>] {
+    package func readMany(_ paths: [String], maxSize: Int = 256 << 20, operation: String = "read file") async -> [Result<[UInt8], EngramError>] {
         guard !paths.isEmpty else { return [] }
         let chunkSize = max(16, paths.count / 8)
         var results = [Result<[UInt8], EngramError>?](repeating: nil, count: paths.count)
@@ -186,7 +186,7 @@ public final class FileEngine: Sendable {
     // MARK: Blocking steps (run on pool threads)
 
     /// Creates the temp file with `O_EXCL|O_NOFOLLOW`, writes everything, fsyncs; removes it on failure.
-    public static func stage(_ file: PendingFile, operation: String) throws(EngramError) {
+    package static func stage(_ file: PendingFile, operation: String) throws(EngramError) {
         let path = file.temporaryPath
         let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644, operation: operation)
         do {
@@ -202,7 +202,7 @@ public final class FileEngine: Sendable {
 
     /// The same protocol, synchronously, including the directory fsync (no group commit). For tools and
     /// recovery code that are not on the loop.
-    public static func writeAtomicallyBlocking(_ file: PendingFile, operation: String) throws(EngramError) {
+    package static func writeAtomicallyBlocking(_ file: PendingFile, operation: String) throws(EngramError) {
         try stage(file, operation: operation)
         do {
             try Sys.rename(file.temporaryPath, file.path, operation: operation)

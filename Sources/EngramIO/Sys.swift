@@ -9,9 +9,9 @@ import Darwin
 /// Why a layer at all: every call (1) retries `EINTR`, (2) turns a failure into an ``EngramError`` naming the
 /// call, the path and the errno, and (3) consults ``FaultInjector`` in debug builds so tests can make any
 /// call fail. These run on libuv's thread pool (see ``EventLoop/run(_:)``), never on the loop thread itself.
-public enum Sys {
+package enum Sys {
     /// `open(2)`. Always adds `O_CLOEXEC`.
-    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError) -> Int32 {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError) -> Int32 {
         if let injected = FaultInjector.shared.check(.open, path: path) {
             throw EngramError.system("open", errno: injected, path: path, operation: operation)
         }
@@ -25,7 +25,7 @@ public enum Sys {
     }
 
     /// `write(2)` in a loop until every byte is written (short writes are normal on full disks and pipes).
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, operation: String? = nil) throws(EngramError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, operation: String? = nil) throws(EngramError) {
         if let injected = FaultInjector.shared.check(.write, path: path) {
             throw EngramError.system("write", errno: injected, path: path, operation: operation)
         }
@@ -42,7 +42,7 @@ public enum Sys {
         }
     }
 
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, operation: String? = nil) throws(EngramError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, operation: String? = nil) throws(EngramError) {
         do {
             try bytes.withUnsafeBytes { buffer in try writeAll(fd, buffer, path: path, operation: operation) }
         } catch let error as EngramError {
@@ -54,7 +54,7 @@ public enum Sys {
 
     /// `fsync(2)`. A failure here is final: the caller must not acknowledge the write, nor retry and then
     /// acknowledge (after a failed fsync the kernel may have dropped the dirty pages).
-    public static func fsync(_ fd: Int32, path: String, operation: String? = nil) throws(EngramError) {
+    package static func fsync(_ fd: Int32, path: String, operation: String? = nil) throws(EngramError) {
         if let injected = FaultInjector.shared.check(.fsync, path: path) {
             throw EngramError.system("fsync", errno: injected, path: path, operation: operation)
         }
@@ -66,12 +66,12 @@ public enum Sys {
     }
 
     /// `close(2)`; errors are ignored because the data was already made durable (or reported) by `fsync`.
-    public static func close(_ fd: Int32) {
+    package static func close(_ fd: Int32) {
         _ = Glibc.close(fd)
     }
 
     /// `rename(2)`: atomically replaces `to` (a symbolic link at `to` is replaced, never followed).
-    public static func rename(_ from: String, _ to: String, operation: String? = nil) throws(EngramError) {
+    package static func rename(_ from: String, _ to: String, operation: String? = nil) throws(EngramError) {
         if let injected = FaultInjector.shared.check(.rename, path: to) {
             throw EngramError.system("rename", errno: injected, path: to, operation: operation)
         }
@@ -82,7 +82,7 @@ public enum Sys {
 
     /// `unlink(2)`. Returns false when the file did not exist.
     @discardableResult
-    public static func unlink(_ path: String, operation: String? = nil) throws(EngramError) -> Bool {
+    package static func unlink(_ path: String, operation: String? = nil) throws(EngramError) -> Bool {
         if let injected = FaultInjector.shared.check(.unlink, path: path) {
             throw EngramError.system("unlink", errno: injected, path: path, operation: operation)
         }
@@ -96,7 +96,7 @@ public enum Sys {
 
     /// `mkdir(2)`. Returns false when the directory existed already.
     @discardableResult
-    public static func mkdir(_ path: String, mode: mode_t = 0o755, operation: String? = nil) throws(EngramError) -> Bool {
+    package static func mkdir(_ path: String, mode: mode_t = 0o755, operation: String? = nil) throws(EngramError) -> Bool {
         if let injected = FaultInjector.shared.check(.mkdir, path: path) {
             throw EngramError.system("mkdir", errno: injected, path: path, operation: operation)
         }
@@ -109,7 +109,7 @@ public enum Sys {
     }
 
     /// `link(2)`: a hard link, used for free snapshots of files that are only ever replaced by rename.
-    public static func link(_ from: String, _ to: String, operation: String? = nil) throws(EngramError) {
+    package static func link(_ from: String, _ to: String, operation: String? = nil) throws(EngramError) {
         if let injected = FaultInjector.shared.check(.link, path: to) {
             throw EngramError.system("link", errno: injected, path: to, operation: operation)
         }
@@ -119,16 +119,16 @@ public enum Sys {
     }
 
     /// Opens a directory and `fsync`s it, making the renames and unlinks inside it durable.
-    public static func fsyncDirectory(_ path: String, operation: String? = nil) throws(EngramError) {
+    package static func fsyncDirectory(_ path: String, operation: String? = nil) throws(EngramError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY, operation: operation)
         defer { close(fd) }
         try fsync(fd, path: path, operation: operation)
     }
 
     /// What `lstat(2)` finds at a path (symbolic links are reported, not followed).
-    public enum FileType: Sendable, Equatable { case file, directory, symlink, other }
+    package enum FileType: Sendable, Equatable { case file, directory, symlink, other }
 
-    public static func fileType(_ path: String) -> FileType? {
+    package static func fileType(_ path: String) -> FileType? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         switch st.st_mode & S_IFMT {
@@ -141,7 +141,7 @@ public enum Sys {
 
     /// Reads a whole regular file. Refuses symbolic links (`O_NOFOLLOW`) and files over `maxSize` bytes
     /// (a hostile 10 GB "record" must not exhaust memory).
-    public static func readFile(_ path: String, maxSize: Int = 256 << 20, operation: String? = nil) throws(EngramError) -> [UInt8] {
+    package static func readFile(_ path: String, maxSize: Int = 256 << 20, operation: String? = nil) throws(EngramError) -> [UInt8] {
         let fd = try open(path, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { close(fd) }
         var st = stat()
@@ -178,7 +178,7 @@ public enum Sys {
     }
 
     /// The names in a directory, without `.` and `..`.
-    public static func listDirectory(_ path: String, operation: String? = nil) throws(EngramError) -> [String] {
+    package static func listDirectory(_ path: String, operation: String? = nil) throws(EngramError) -> [String] {
         if let injected = FaultInjector.shared.check(.opendir, path: path) {
             throw EngramError.system("opendir", errno: injected, path: path, operation: operation)
         }
@@ -199,14 +199,14 @@ public enum Sys {
 
     /// A unique temporary name in the same directory as `name`. It starts with `.` (no record id does) and
     /// ends with `.tmp`, which is how stale temp files are recognised and removed at open.
-    public static func temporaryName(for name: String) -> String {
+    package static func temporaryName(for name: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let token = String(generator.next() as UInt64, radix: 16)
         return ".\(name).\(token).tmp"
     }
 
     /// Whether a directory entry is an Engram temp file (see ``temporaryName(for:)``).
-    public static func isTemporaryName(_ name: String) -> Bool {
+    package static func isTemporaryName(_ name: String) -> Bool {
         name.hasPrefix(".") && name.hasSuffix(".tmp")
     }
 }
@@ -216,7 +216,7 @@ import CEngramSys
 extension Sys {
     /// `renameat2(RENAME_EXCHANGE)`: swaps two existing paths atomically. Throws with errno ENOSYS/EINVAL where
     /// unsupported, so callers can fall back to two renames.
-    public static func exchange(_ a: String, _ b: String, operation: String? = nil) throws(EngramError) {
+    package static func exchange(_ a: String, _ b: String, operation: String? = nil) throws(EngramError) {
         if let injected = FaultInjector.shared.check(.rename, path: b) {
             throw EngramError.system("renameat2", errno: injected, path: b, operation: operation)
         }

@@ -1,6 +1,6 @@
 import Synchronization
 
 /// The system calls through which Engram touches the disk, as named in fault rules and counters.
-public enum Syscall: String, Sendable, CaseIterable {
+package enum Syscall: String, Sendable, CaseIterable {
     case open, read, write, fsync, rename, unlink, mkdir, link, opendir
 }

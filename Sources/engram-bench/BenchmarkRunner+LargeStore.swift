@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// Figures 3 and 4: opening a large store, and bulk-loading records that are not in its cache.
 extension BenchmarkRunner {

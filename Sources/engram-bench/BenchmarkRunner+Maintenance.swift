@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// Figures 7, 9 and 10, on the large store of figures 3 and 4 (built here if this run has not built it yet):
 /// opening it from its vector checkpoint against rebuilding the vector tier from the records, `verify`, and a

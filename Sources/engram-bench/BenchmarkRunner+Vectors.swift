@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 import EngramVector
 
 /// Figures 5, 6 and 8: exact k-NN search through the store (hydrated results) against the raw FAISS shim over the

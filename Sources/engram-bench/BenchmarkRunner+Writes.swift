@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// Figures 1 and 2: durable saves through the store against a plain POSIX writer, one file at a time.
 extension BenchmarkRunner {

@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// One measured figure: Engram against a baseline measured in the same run, and the goal it is held to.
 struct Figure: Sendable {

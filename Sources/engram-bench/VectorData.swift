@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 
 /// The vector figures' data: `shared/data/dev_base.fvecs` (the base vectors), `dev_base.txt` (their texts),
 /// `dev_query.fvecs` (the queries) and `dev_groundtruth.ivecs` (each query's exact nearest base rows by L2,

@@ -6,6 +6,8 @@
 //   MODE: single (one save at a time), batch (batches of 50), concurrent (16 saves in flight), mixed
 //   (saves, deletes — announced by `START DEL <id>` before they begin — and assemblies)
 import Engram
+import EngramIO
+import EngramJSON
 
 #if canImport(Glibc)
 import Glibc

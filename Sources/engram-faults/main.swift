@@ -7,6 +7,8 @@
 // Prints one line per check and closes with `N passed, N failed[, N skipped]`; exits 1 if anything failed.
 // Scenarios that need root (mounts, setpriv) say SKIP with the reason when they cannot run.
 import Engram
+import EngramIO
+import EngramJSON
 import EngramFaultSuite
 import Foundation
 

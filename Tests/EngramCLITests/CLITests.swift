@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 import EngramCLI
 import Foundation
 import Testing

@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 import Testing
 
 @Suite("Records")

@@ -1,4 +1,6 @@
 import Engram
+import EngramIO
+import EngramJSON
 import Foundation
 
 /// A fresh directory per test, removed when the test ends (as GRDB's tests do).

@@ -19,7 +19,7 @@ public struct FormatUpgrader: Sendable {
     public let layout: StoreLayout
     public var registry: FormatMigrationRegistry = .standard
     /// The loop whose thread pool does the file work. Default: ``EventLoop/shared``.
-    public var eventLoop: EventLoop = .shared
+    package var eventLoop: EventLoop = .shared
 
     static let operation = "migrate --upgrade"
     /// Records read back per request after the upgrade.

@@ -30,7 +30,7 @@ public struct StoreCopier: Sendable {
     public let source: String
     public let destination: String
     /// The loop whose thread pool does the file work. Default: ``EventLoop/shared``.
-    public var eventLoop: EventLoop = .shared
+    package var eventLoop: EventLoop = .shared
     /// Copy passes at most while a writer keeps changing the source. Default: 4.
     public var maxPasses = 4
 

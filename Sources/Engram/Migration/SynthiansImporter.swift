@@ -17,7 +17,7 @@ import EngramJSON
 public struct SynthiansImporter: Sendable {
     public let source: String
     /// The loop whose thread pool reads the source. Default: ``EventLoop/shared``.
-    public var eventLoop: EventLoop = .shared
+    package var eventLoop: EventLoop = .shared
     /// Memories per all-or-nothing batch. Default: 256.
     public var batchSize = 256
 

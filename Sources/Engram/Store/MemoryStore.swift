@@ -21,7 +21,7 @@ public actor MemoryStore {
     let engine: FileEngine
     let logger: Logger
     /// The L1 vector tier (nil when opened with `loadVectorTier: false`).
-    public nonisolated let vectors: VectorTier?
+    package nonisolated let vectors: VectorTier?
     /// Changes applied to the vector tier since it was last written to `vector_index/`.
     var vectorTierNeedsWrite = false
     /// An update of the tier failed: it is never written again by this process (open rebuilds it).

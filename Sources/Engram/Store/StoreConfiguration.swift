@@ -44,7 +44,7 @@ public struct StoreConfiguration: Sendable {
 
     /// Rebuild the index and the vector tier from the records at open, whatever their state (what
     /// `engram repair` does after fixing the records). O(store size). Default: `false`.
-    public var rebuildDerivedData = false
+    package var rebuildDerivedData = false
 
     /// Create the store (the layout of `storage-template/`) if the directory is missing or empty. Default: `true`.
     public var createIfMissing = true
@@ -52,8 +52,9 @@ public struct StoreConfiguration: Sendable {
     /// Where recovery and checkpoint problems are reported. Default: a logger that discards everything.
     public var logger = Logger(label: "engram", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// The event loop all file I/O runs on. Default: ``EventLoop/shared``.
-    public var eventLoop: EventLoop = .shared
+    /// The event loop all file I/O runs on (the process-wide shared loop). Package-internal: host programs need
+    /// not know the I/O runs on libuv; tests use it to run blocking checks on the loop's pool.
+    package var eventLoop: EventLoop = .shared
 
     public init() {}
 }

@@ -11,11 +11,11 @@ import EngramVector
 /// - `manifest.json`, written last: a generation number and each file's size and XXH3-64. A crash between the
 ///   files leaves a manifest that does not match them — detected at open, and the tier is rebuilt from the
 ///   records, never used.
-public enum VectorFiles {
-    public static let memoryIndex = "memory_vectors.faiss"
-    public static let assemblyIndex = "assembly_vectors.faiss"
-    public static let mapping = "mapping.json"
-    public static let manifest = "manifest.json"
+package enum VectorFiles {
+    package static let memoryIndex = "memory_vectors.faiss"
+    package static let assemblyIndex = "assembly_vectors.faiss"
+    package static let mapping = "mapping.json"
+    package static let manifest = "manifest.json"
 }
 
 extension VectorTier {

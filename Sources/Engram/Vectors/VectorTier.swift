@@ -9,7 +9,7 @@ import Synchronization
 /// It is derived data: at open it is loaded from its files, checked against the central index, and brought up
 /// to date from the records (see ``VectorTierLoader``). Thread-safe (one mutex), so searches run outside the
 /// store's actor.
-public final class VectorTier: Sendable {
+package final class VectorTier: Sendable {
     struct State {
         var memories: VectorSet
         var assemblies: VectorSet
@@ -44,9 +44,9 @@ public final class VectorTier: Sendable {
     }
 
     /// Live vectors of a kind.
-    public func count(_ kind: RecordKind) -> Int { state.withLock { $0[kind].count } }
+    package func count(_ kind: RecordKind) -> Int { state.withLock { $0[kind].count } }
 
-    public var dimension: Int? { state.withLock { $0.memories.dimension ?? $0.assemblies.dimension } }
+    package var dimension: Int? { state.withLock { $0.memories.dimension ?? $0.assemblies.dimension } }
 
     var changesSincePersist: Int { state.withLock { $0.changesSincePersist } }
 
@@ -86,7 +86,7 @@ public final class VectorTier: Sendable {
     func ids(_ kind: RecordKind) -> [String] { state.withLock { Array($0[kind].ids.keys) } }
 
     /// The stored vector of a record (normalised when the metric is cosine).
-    public func vector(of id: String, kind: RecordKind) -> [Float]? { state.withLock { $0[kind].vector(of: id) } }
+    package func vector(of id: String, kind: RecordKind) -> [Float]? { state.withLock { $0[kind].vector(of: id) } }
 
     /// Which records' vectors are missing or stale against the central index, and which vectors belong to no
     /// live record. O(records) in memory, no I/O.
