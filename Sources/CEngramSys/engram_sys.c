@@ -52,3 +52,32 @@ int engram_fs_shutdown(const char *mountpoint, unsigned int flags) {
     errno = saved;
     return rc;
 }
+
+#include <linux/fs.h>
+#ifndef FICLONE
+#define FICLONE _IOW(0x94, 9, int)
+#endif
+
+int engram_clone_file(int dst_fd, int src_fd) {
+    int rc;
+    do {
+        rc = ioctl(dst_fd, FICLONE, src_fd);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+}
+
+long long engram_copy_range(int src_fd, int dst_fd, unsigned long long length) {
+    ssize_t n;
+    do {
+        n = copy_file_range(src_fd, NULL, dst_fd, NULL, (size_t)length, 0);
+    } while (n < 0 && errno == EINTR);
+    return (long long)n;
+}
+
+int engram_syncfs(int fd) {
+    int rc;
+    do {
+        rc = syncfs(fd);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+}

@@ -34,7 +34,8 @@ struct BackupRestoreTests {
         try await writer.value
         #expect(report.verified)
         #expect(report.memories >= 100)
-        #expect(report.linked > 100)
+        #expect(report.mode == .copy && report.linked == 0)
+        #expect(report.cloned + report.copied > 100)
         for (batch, count) in try await Self.batchCounts(dir.path + "/snap") { #expect(count == 10, "batch \(batch) is partial in the snapshot: \(count)") }
         let final = await store.statistics().memoryCount
         try await store.close()
@@ -51,7 +52,8 @@ struct BackupRestoreTests {
         #expect(try await back.search(vector: vector(1003), k: 1).first?.id == "base3")
         try await back.close()
         #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().isConsistent)
-        // The snapshot shares record inodes with the store but is unaffected by later writes to it.
+        // The restored store's files are its own, not the snapshot's; and later writes leave the snapshot alone.
+        #expect(inode(dir.store + "/memories/base3.json") != inode(dir.path + "/snap/memories/base3.json"))
         let after = try await MemoryStore.open(at: dir.store)
         try await after.save(MemoryEntry(id: "base3", content: "changed after restore"))
         try await after.close()
@@ -123,5 +125,45 @@ struct BackupRestoreTests {
         // Restoring into a new path creates the store there.
         let fresh = try await StoreRestore.restore(snapshot: dir.path + "/good", into: dir.path + "/new")
         #expect(fresh.previous == nil && fresh.memories == 1)
+    }
+
+    @Test("a backup survives damage to the store's files: an in-place edit after the backup does not reach it")
+    func backupIndependentOfStoreFiles() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store)
+        try await store.saveBatch((0..<20).map { MemoryEntry(id: "m\($0)", content: "memory \($0)", embedding: vector($0)) })
+        try await store.close()
+        let report = try await StoreSnapshot.backup(store: dir.store, to: dir.path + "/snap")
+        #expect(report.verified && report.mode == .copy && report.linked == 0)
+        #expect(report.cloned + report.copied >= 20)
+        for n in 0..<20 {
+            #expect(inode(dir.path + "/snap/memories/m\(n).json") != inode(dir.store + "/memories/m\(n).json"))
+            #expect(linkCount(dir.store + "/memories/m\(n).json") == 1)
+        }
+        // The user damages a record in place (same inode): the backup still verifies and restores it.
+        try overwriteInPlace(dir.store + "/memories/m7.json", with: "garbage")
+        #expect(try StoreVerifier(layout: StoreLayout(root: dir.path + "/snap")).run().isConsistent)
+        let restored = try await StoreRestore.restore(snapshot: dir.path + "/snap", into: dir.store)
+        #expect(restored.memories == 20)
+        let back = try await MemoryStore.open(at: dir.store)
+        #expect(try await back.memory("m7")?.content == "memory 7")
+        try await back.close()
+        // The pre-restore content is kept beside the store, damage included (nothing is thrown away).
+        let previous = try #require(restored.previous)
+        #expect(try String(contentsOfFile: previous + "/memories/m7.json", encoding: .utf8) == "garbage")
+    }
+
+    @Test("--link (hard links) is fast but shares files: an in-place edit reaches the backup, which then refuses to restore")
+    func hardLinkBackupSharesFiles() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store)
+        try await store.saveBatch((0..<5).map { MemoryEntry(id: "m\($0)", content: "memory \($0)") })
+        let report = try await store.backup(to: dir.path + "/snap", mode: .hardLink)
+        try await store.close()
+        #expect(report.verified && report.mode == .hardLink && report.linked >= 5)
+        #expect(inode(dir.path + "/snap/memories/m2.json") == inode(dir.store + "/memories/m2.json"))
+        try overwriteInPlace(dir.store + "/memories/m2.json", with: "garbage")
+        let refused = await #expect(throws: EngramError.self) { try await StoreRestore.restore(snapshot: dir.path + "/snap", into: dir.store) }
+        #expect(refused?.code == .corrupt)
     }
 }

@@ -375,6 +375,11 @@ struct FormatUpgradeTests {
         let kept = TreeState(snapshot)
         for (path, bytes) in original { #expect(kept.files[path] == bytes, "\(path) in the snapshot") }
         #expect(try readJSON(snapshot + "/pre-upgrade.json")["from_version"] == "0")
+        // …in files of its own: an edit of a record in place after the upgrade cannot reach the snapshot.
+        for name in ["m1.json", "m2.json"] {
+            #expect(inode(snapshot + "/memories/" + name) != inode(dir.store + "/memories/" + name))
+            #expect(linkCount(snapshot + "/memories/" + name) == 1, "\(name) is hard-linked")
+        }
 
         // Records: timestamps converted, hash added, schema 1, everything else kept.
         let m1 = try readJSON(dir.store + "/memories/m1.json")

@@ -42,3 +42,21 @@ func allFiles(under path: String) -> Set<String> {
     while let f = e.nextObject() as? String { out.insert(f) }
     return out
 }
+
+/// A file's inode number (links not followed), or nil.
+func inode(_ path: String) -> UInt64? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? NSNumber)?.uint64Value
+}
+
+/// How many names a file has (2 or more: it is hard-linked).
+func linkCount(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.referenceCount] as? NSNumber)?.intValue
+}
+
+/// Overwrites a file *in place* (same inode, as an editor that rewrites the file or `>` redirection does).
+func overwriteInPlace(_ path: String, with text: String) throws {
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: 0)
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.close()
+}

@@ -29,3 +29,20 @@ int engram_range_unlock(int fd, long long offset);
 /// Swift cannot call the variadic `ioctl` itself. Returns 0, or -1 with errno.
 int engram_fs_shutdown(const char *mountpoint, unsigned int flags);
 #endif
+
+#ifndef ENGRAM_SYS_H_COPY
+#define ENGRAM_SYS_H_COPY
+/// Makes `dst_fd` (an empty regular file open for writing) a copy-on-write clone of `src_fd`
+/// (`ioctl(FICLONE)`): instant, shares no bytes that a later write could change. Returns 0, or -1 with errno
+/// (EOPNOTSUPP/ENOTTY/EINVAL where the file system cannot clone, e.g. ext4; EXDEV across file systems).
+/// Swift cannot call the variadic `ioctl` itself.
+int engram_clone_file(int dst_fd, int src_fd);
+/// One `copy_file_range(2)` call: copies up to `length` bytes from the current offset of `src_fd` to that of
+/// `dst_fd` inside the kernel. Returns the bytes copied (0 at end of file), or -1 with errno (EXDEV, ENOSYS,
+/// EINVAL, EOPNOTSUPP where it cannot: the caller falls back to read/write). Retries EINTR.
+long long engram_copy_range(int src_fd, int dst_fd, unsigned long long length);
+/// `syncfs(2)` of the file system holding `fd`: makes every file written on it durable in one call (a
+/// backup of 100,000 files fsyncs them all at once instead of one by one). Returns 0, or -1 with errno;
+/// since Linux 5.8 a writeback error on that file system since `fd` was opened is reported here.
+int engram_syncfs(int fd);
+#endif

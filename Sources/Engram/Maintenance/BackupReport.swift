@@ -9,9 +9,13 @@ import Glibc
 public struct BackupReport: Sendable {
     public var destination: String
     public var files = 0
-    /// Files shared with the store by hard link (free: records are replaced by rename, never modified in place).
+    /// How the files were taken (``BackupMode/copy`` unless asked otherwise).
+    public var mode = BackupMode.copy
+    /// Files shared with the store by hard link (``BackupMode/hardLink`` only).
     public var linked = 0
-    /// Files copied (across file systems, and the journal, which is appended in place).
+    /// Files cloned copy-on-write (`FICLONE`, where the file system supports it): independent of the store's.
+    public var cloned = 0
+    /// Files copied byte for byte (and the journal, which is appended in place, always).
     public var copied = 0
     public var bytesCopied = 0
     public var memories = 0
@@ -29,7 +33,8 @@ public struct BackupReport: Sendable {
 
     public var json: JSONValue {
         .object([
-            "destination": .string(destination), "files": .int(Int64(files)), "linked": .int(Int64(linked)), "copied": .int(Int64(copied)),
+            "destination": .string(destination), "files": .int(Int64(files)), "mode": .string(mode.rawValue), "linked": .int(Int64(linked)),
+            "cloned": .int(Int64(cloned)), "copied": .int(Int64(copied)),
             "bytes_copied": .int(Int64(bytesCopied)), "memories": .int(Int64(memories)), "assemblies": .int(Int64(assemblies)),
             "verified": .bool(verified), "writer_was_active": .bool(writerWasActive), "seconds": .double((seconds * 1000).rounded() / 1000),
         ])

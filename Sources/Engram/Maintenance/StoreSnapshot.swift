@@ -8,13 +8,17 @@ import Glibc
 
 /// `engram backup DEST`: a consistent snapshot of a store, itself a valid store, verified after writing.
 ///
-/// Records and index files are only ever replaced by rename, so a hard link to one is a consistent copy of it
-/// for free (on another file system they are copied). Against a writer running in another process:
-/// 1. the record directories are linked *with* their temp files, and a temp file renamed away meanwhile is
+/// Every file of the snapshot is its own inode (``BackupMode/copy``): a copy-on-write clone where the file
+/// system can make one, else a copy; nothing is fsynced file by file — one `syncfs` makes the whole snapshot
+/// durable before it is settled. A snapshot must survive damage to the store it was taken from, and a hard link
+/// would not survive a record modified in place; links are used only when asked for (``BackupMode/hardLink``).
+/// Records are only ever replaced by rename, so a copy read through one descriptor is a consistent copy of one
+/// version. Against a writer running in another process:
+/// 1. the record directories are copied *with* their temp files, and a temp file renamed away meanwhile is
 ///    followed to its record;
 /// 2. the journal is copied after the records, so every write that renamed a record during the pass (its
-///    journal line precedes its rename) is named in the copy; the records it names are linked again, with
-///    their temp files while they still exist;
+///    journal line precedes its rename) is named in the copy; the records it names are copied again, with
+///    their temp files while they still exist (a copied temp file counts only once it is complete);
 /// 3. the snapshot is opened once: its journal replay completes every committed batch from the temp files
 ///    (all-or-nothing, as after a crash), then its index and vector tier are rebuilt from its records — so the
 ///    snapshot's derived data always agree with its records — and it is verified.
@@ -22,14 +26,17 @@ import Glibc
 public struct StoreSnapshot: Sendable {
     public let source: StoreLayout
     public let destination: StoreLayout
+    public let mode: BackupMode
 
-    public init(source: StoreLayout, destination: StoreLayout) {
+    public init(source: StoreLayout, destination: StoreLayout, mode: BackupMode = .copy) {
         self.source = source
         self.destination = destination
+        self.mode = mode
     }
 
     /// Writes the files of the snapshot (blocking). The destination must not exist or be empty.
     func writeFiles(report: inout BackupReport) throws {
+        report.mode = mode
         try prepareDestination()
         try place(source.indexPath, destination.indexPath, report: &report, mustExist: false)
         for kind in RecordKind.allCases {
@@ -94,6 +101,9 @@ public struct StoreSnapshot: Sendable {
             report.files += 1
             report.bytesCopied += bytes.count
         }
+        // Copies are not fsynced one by one: one syncfs makes every file of the snapshot durable (it reports a
+        // writeback error of any of them), then the directories.
+        if report.cloned + report.copied > 0 { try Sys.syncFileSystem(of: destination.root, operation: "backup") }
         for directory in [destination.root] + destination.directories where Sys.fileType(directory) == .directory {
             try Sys.fsyncDirectory(directory, operation: "backup")
         }
@@ -118,8 +128,13 @@ public struct StoreSnapshot: Sendable {
                 try place(from + "/" + name, to + "/" + name, report: &report, mustExist: false, replace: true)
                 if StoreSnapshot.version(of: to + "/" + name) == target { continue }
             }
-            // Not renamed yet: its temp file, which opening the snapshot renames into place (roll forward).
-            if try place(from + "/" + item.temporaryName, to + "/" + item.temporaryName, report: &report, mustExist: false) { continue }
+            // Not renamed yet: its temp file, which opening the snapshot renames into place (roll forward). A copy
+            // counts only when complete: a single save's temp file may still be being written (a hard link would
+            // see the rest arrive; a copy does not) — then the next round takes it again.
+            if try place(from + "/" + item.temporaryName, to + "/" + item.temporaryName, report: &report, mustExist: false, replace: true) {
+                if StoreSnapshot.version(of: to + "/" + item.temporaryName) == target { continue }
+                if mode == .copy { _ = try Sys.unlink(to + "/" + item.temporaryName, operation: "backup") }
+            }
             if StoreSnapshot.version(of: from + "/" + name) == target {
                 try place(from + "/" + name, to + "/" + name, report: &report, mustExist: false, replace: true)
                 if StoreSnapshot.version(of: to + "/" + name) == target { continue }
@@ -149,8 +164,10 @@ public struct StoreSnapshot: Sendable {
         for directory in destination.directories { try Sys.mkdir(directory, operation: "backup") }
     }
 
-    /// Hard-links `from` to `to`, or copies it (with fsync) across file systems. Returns false when `from` does
-    /// not exist (and `mustExist` is false).
+    /// Puts a copy of `from` at `to` (see ``BackupMode``): a clone or a copy written under a temp name and
+    /// renamed (a torn copy is never left under a record's name), or a hard link in ``BackupMode/hardLink`` mode
+    /// (copied across file systems). Not fsynced here: ``writeFiles(report:)`` syncs the snapshot once. Returns
+    /// false when `from` does not exist (and `mustExist` is false).
     @discardableResult
     private func place(_ from: String, _ to: String, report: inout BackupReport, mustExist: Bool, replace: Bool = false) throws -> Bool {
         guard Sys.fileType(from) == .file else {
@@ -158,25 +175,36 @@ public struct StoreSnapshot: Sendable {
             return false
         }
         if replace, Sys.fileType(to) != nil { _ = try Sys.unlink(to, operation: "backup") } else if Sys.fileType(to) != nil { return true }
-        do {
-            try Sys.link(from, to, operation: "backup")
-            report.linked += 1
-        } catch {
-            if error.code == .notFound { return false }  // replaced or removed between the check and the link
-            guard error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK else { throw error }
-            let bytes: [UInt8]
+        if mode == .hardLink {
             do {
-                bytes = try Sys.readFile(from, maxSize: 1 << 40, operation: "backup")
+                try Sys.link(from, to, operation: "backup")
+                report.linked += 1
+                report.files += 1
+                return true
             } catch {
-                // Not `catch where`: that pattern crashes the Swift 6.3 compiler's ownership checker here.
-                guard error.code == .notFound else { throw error }
-                return false
+                if error.code == .notFound { return false }  // replaced or removed between the check and the link
+                guard error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK else { throw error }
             }
-            let slash = to.lastIndex(of: "/")!
-            try FileEngine.writeAtomicallyBlocking(PendingFile(directory: String(to[..<slash]), name: String(to[to.index(after: slash)...]), bytes: bytes), operation: "backup")
-            report.copied += 1
-            report.bytesCopied += bytes.count
         }
+        let slash = to.lastIndex(of: "/")!
+        let temporary = String(to[...slash]) + Sys.temporaryName(for: String(to[to.index(after: slash)...]))
+        let method: CopyMethod
+        do {
+            method = try Sys.copyFile(from, to: temporary, operation: "backup")
+        } catch {
+            // Not `catch where`: that pattern crashes the Swift 6.3 compiler's ownership checker here.
+            guard error.code == .notFound, Sys.fileType(temporary) == nil else { throw error }
+            return false  // replaced or removed between the check and the open
+        }
+        do {
+            try Sys.rename(temporary, to, operation: "backup")
+        } catch {
+            _ = try? Sys.unlink(temporary)
+            throw error
+        }
+        if method == .cloned { report.cloned += 1 } else { report.copied += 1 }
+        var st = stat()
+        if lstat(to, &st) == 0 { report.bytesCopied += Int(st.st_size) }
         report.files += 1
         return true
     }
@@ -224,9 +252,10 @@ public struct StoreSnapshot: Sendable {
     }
 
     /// Backs up a store that may have a writer in another process (see the type's documentation).
-    public static func backup(store: String, to destination: String, configuration: StoreConfiguration = StoreConfiguration()) async throws -> BackupReport {
+    public static func backup(store: String, to destination: String, mode: BackupMode = .copy,
+                              configuration: StoreConfiguration = StoreConfiguration()) async throws -> BackupReport {
         let started = Timestamp.now()
-        let snapshot = StoreSnapshot(source: StoreLayout(root: store), destination: StoreLayout(root: destination))
+        let snapshot = StoreSnapshot(source: StoreLayout(root: store), destination: StoreLayout(root: destination), mode: mode)
         guard snapshot.source.looksLikeStore else {
             throw EngramError(code: .notAStore, message: "not an Engram store", operation: "backup", path: store, remedy: "point --store at a store")
         }
@@ -260,12 +289,13 @@ public struct StoreSnapshot: Sendable {
 
 extension MemoryStore {
     /// A point-in-time snapshot of this store in `destination` (a new or empty directory): writes are paused
-    /// while the files are linked (a hard link per record: fast), then the snapshot is settled and verified.
-    public func backup(to destination: String) async throws -> BackupReport {
+    /// while the files are copied (cloned where the file system can), then the snapshot is settled and verified.
+    /// See ``BackupMode`` for `.hardLink`, and what it does not protect against.
+    public func backup(to destination: String, mode: BackupMode = .copy) async throws -> BackupReport {
         try checkOpen("backup")
         let started = Timestamp.now()
         var report = BackupReport(destination: destination)
-        let snapshot = StoreSnapshot(source: layout, destination: StoreLayout(root: destination))
+        let snapshot = StoreSnapshot(source: layout, destination: StoreLayout(root: destination), mode: mode)
         try await pauseWrites {
             if !self.configuration.readOnly { try await self.checkpoint(force: true, writeVectors: true) }
             report = try await self.engine.loop.run { [report] in

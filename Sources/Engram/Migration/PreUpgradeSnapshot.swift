@@ -5,9 +5,10 @@ import EngramJSON
 /// `memories/`, `assemblies/`, `memory_index.json` (and the journal, if any) as they were, plus
 /// `pre-upgrade.json` saying from which version, when, and how to restore. Kept until the user removes it.
 ///
-/// Record files are hard links: a format migration replaces records by rename and never writes into a file,
-/// so the linked inodes keep the old bytes, for free. (On a file system without hard links they are copied.)
-/// The index and journal are copied. The snapshot is assembled under a `.incomplete` name and renamed when
+/// Every file is a copy of its own — a copy-on-write clone where the file system supports it, else a copy — never
+/// a hard link: the snapshot must keep the old bytes even if a record is later modified in place (a hand edit,
+/// a tool, bit rot), not only when the migration replaces it by rename. The copies are made durable together
+/// with one `syncfs`, not file by file. The index and journal are copied. The snapshot is assembled under a `.incomplete` name and renamed when
 /// complete, so a directory named `pre-upgrade-<time>` is always a whole snapshot.
 enum PreUpgradeSnapshot {
     static let prefix = "pre-upgrade-"
@@ -38,16 +39,15 @@ enum PreUpgradeSnapshot {
             try Sys.mkdir(target, operation: op)
             if Sys.fileType(source) == .directory {
                 for name in try Sys.listDirectory(source, operation: op).sorted() where !Sys.isTemporaryName(name) && Sys.fileType(source + "/" + name) == .file {
-                    do throws(EngramError) {
-                        try Sys.link(source + "/" + name, target + "/" + name, operation: op)
-                    } catch where error.code != .alreadyExists {
-                        _ = try MigrationFileSystem.copyFile(source + "/" + name, toDirectory: target, name: name, operation: op)
-                    }
+                    if Sys.fileType(target + "/" + name) == nil { _ = try Sys.copyFile(source + "/" + name, to: target + "/" + name, operation: op) }
                     files += 1
                 }
             }
-            try Sys.fsyncDirectory(target, operation: op)
         }
+        // Every copy durable at once (a writeback error of any of them fails the upgrade before it starts), then
+        // the directories that name them.
+        try Sys.syncFileSystem(of: building, operation: op)
+        for kind in RecordKind.allCases { try Sys.fsyncDirectory(building + "/" + kind.directoryName, operation: op) }
         var copied: [String] = []
         for path in [layout.indexPath, layout.journalPath] where Sys.fileType(path) == .file {
             let name = MigrationFileSystem.baseName(of: path)

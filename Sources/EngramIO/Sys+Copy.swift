@@ -1,0 +1,84 @@
+import CEngramSys
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Sys {
+    /// Creates `to` (`O_CREAT|O_EXCL|O_NOFOLLOW`: never through a planted link, never over an existing file)
+    /// holding the bytes of the regular file `from` (opened `O_NOFOLLOW`): a copy-on-write clone where the file
+    /// system can make one, else an in-kernel `copy_file_range`, else read/write. Either way `to` is a new inode,
+    /// independent of `from`. The source is read through one descriptor, so a rename over `from` meanwhile does
+    /// not mix two versions.
+    ///
+    /// Nothing is fsynced here: a snapshot of many files makes them durable together with ``syncFileSystem(of:operation:)``
+    /// (or the caller fsyncs `to`). On failure `to` is removed.
+    package static func copyFile(_ from: String, to: String, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError) -> CopyMethod {
+        let input = try open(from, O_RDONLY | O_NOFOLLOW, operation: operation)
+        defer { close(input) }
+        var st = stat()
+        guard fstat(input, &st) == 0 else { throw EngramError.system("fstat", errno: Glibc.errno, path: from, operation: operation) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation ?? "copy", path: from,
+                              remedy: "move it out of the store; `engram repair` sets such files aside")
+        }
+        let output = try open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, operation: operation)
+        do {
+            let method = try copyContents(input, output, size: Int64(st.st_size), from: from, to: to, operation: operation)
+            close(output)
+            return method
+        } catch {
+            close(output)
+            _ = Glibc.unlink(to)
+            throw error
+        }
+    }
+
+    private static func copyContents(_ input: Int32, _ output: Int32, size: Int64, from: String, to: String,
+                                     operation: String?) throws(EngramError) -> CopyMethod {
+        if let injected = FaultInjector.shared.check(.write, path: to) {
+            throw EngramError.system("write", errno: injected, path: to, operation: operation)
+        }
+        if engram_clone_file(output, input) == 0 { return .cloned }
+        // Not cloneable here (ext4, tmpfs, across file systems): copy. copy_file_range stays in the kernel; where
+        // it is refused (EXDEV on old kernels, ENOSYS, EINVAL on some file systems) read and write instead.
+        var copied: Int64 = 0
+        while true {
+            let n = engram_copy_range(input, output, 1 << 30)
+            if n > 0 {
+                copied += n
+                continue
+            }
+            if n == 0 { return .copied }
+            let e = Glibc.errno
+            guard copied == 0, [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EPERM].contains(e) else {
+                throw EngramError.system("copy_file_range", errno: e, path: to, operation: operation)
+            }
+            break
+        }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = Glibc.read(input, buffer.baseAddress, chunk)
+            if n < 0 {
+                let e = Glibc.errno
+                if e == EINTR { continue }
+                throw EngramError.system("read", errno: e, path: from, operation: operation)
+            }
+            if n == 0 { return .copied }
+            try writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: to, operation: operation)
+        }
+    }
+
+    /// `syncfs(2)` on the file system holding `path`: every file written there becomes durable in one call.
+    /// An error fails the caller's operation (the data may not be on disk); it is never retried and ignored.
+    package static func syncFileSystem(of path: String, operation: String? = nil) throws(EngramError) {
+        if let injected = FaultInjector.shared.check(.fsync, path: path) {
+            throw EngramError.system("syncfs", errno: injected, path: path, operation: operation)
+        }
+        let fd = try open(path, O_RDONLY | O_DIRECTORY, operation: operation)
+        defer { close(fd) }
+        if engram_syncfs(fd) != 0 { throw EngramError.system("syncfs", errno: Glibc.errno, path: path, operation: operation) }
+    }
+}
