@@ -1,15 +1,16 @@
-/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance] [--count N] [--dir DIR] [--format text|json]`.
+/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance|backup] [--count N] [--dir DIR] [--format text|json]`.
 ///
 /// Parsed by hand: swift-argument-parser is not a dependency of this target.
 struct BenchOptions: Sendable {
     enum Suite: String, Sendable, CaseIterable {
-        case all, writes, open, load, vectors, maintenance
+        case all, writes, open, load, vectors, maintenance, backup
 
         var runsWrites: Bool { self == .all || self == .writes }
         var runsOpen: Bool { self == .all || self == .open }
         var runsLoad: Bool { self == .all || self == .load }
         var runsVectors: Bool { self == .all || self == .vectors }
         var runsMaintenance: Bool { self == .all || self == .maintenance }
+        var runsBackup: Bool { self == .all || self == .backup }
     }
 
     enum Format: String, Sendable {
@@ -24,7 +25,7 @@ struct BenchOptions: Sendable {
     var format = Format.text
 
     static let usage = """
-        usage: engram-bench [all|writes|open|load|vectors|maintenance] [--count N] [--dir DIR] [--format text|json]
+        usage: engram-bench [all|writes|open|load|vectors|maintenance|backup] [--count N] [--dir DIR] [--format text|json]
 
           all        every figure (default)
           writes     durable saves: 1 in flight, 64 in flight, one batch of 10,000
@@ -35,8 +36,9 @@ struct BenchOptions: Sendable {
           maintenance
                      a large store (built first) opened from its vector checkpoint vs rebuilt from the
                      records, verify, full repair
+          backup     backup of the large store as copies (the default) and as hard links (--link)
 
-          --count N          memories in the large store of `open`, `load` and `maintenance` (default 100000)
+          --count N          memories in the large store of `open`, `load`, `maintenance` and `backup` (default 100000)
           --dir DIR          where the scratch stores go; a fresh subdirectory is made there and
                              removed afterwards (default ./bench-stores in a package root, else /tmp/engram-bench)
           --format text|json the report's format (default text); progress always goes to stderr
@@ -84,7 +86,7 @@ struct BenchOptions: Sendable {
                 options.format = format
             default:
                 guard !name.hasPrefix("-") else { throw UsageError(description: "unknown option '\(name)'") }
-                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance may be given") }
+                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance, backup may be given") }
                 guard let suite = Suite(rawValue: name) else { throw UsageError(description: "unknown benchmark '\(name)'") }
                 options.suite = suite
                 suiteSeen = true

@@ -12,7 +12,7 @@ import Darwin
 /// directory of its own that is removed afterwards.
 ///
 /// The figures live in extensions: `+Writes` (figures 1 and 2), `+LargeStore` (figures 3 and 4), `+Vectors`
-/// (figures 5, 6 and 8) and `+Maintenance` (figures 7, 9 and 10, on the large store).
+/// (figures 5, 6 and 8) `+Maintenance` (figures 7, 9 and 10, on the large store) and `+Backup` (figure 11, on the large store).
 /// Nothing is deleted before the end of the run: on a journal-less ext4, deleting many files slows every
 /// file creation for minutes afterwards (see `FileTree.createProbe`).
 struct BenchmarkRunner {
@@ -116,6 +116,7 @@ struct BenchmarkRunner {
         if options.suite.runsLoad { try await loadUncached() }
         if options.suite.runsVectors { try await vectorFigures() }
         if options.suite.runsMaintenance { try await maintenanceFigures() }
+        if options.suite.runsBackup { try await backupFigures() }
 
         let cacheNote: String
         switch canDropCaches {
