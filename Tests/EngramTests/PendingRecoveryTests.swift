@@ -110,6 +110,12 @@ struct PendingRecoveryTests {
         }
         #expect(try await reader.memories(next.map(\.id)).map(\.content) == next.map(\.content))
         try await reader.close()
+        // Also when the index is lost and the reader rebuilds it from the records in memory.
+        try FileManager.default.moveItem(atPath: dir.store + "/memory_index.json", toPath: dir.path + "/index-aside.json")
+        let rebuilding = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true; $0.loadVectorTier = false })
+        for memory in next { #expect(try await rebuilding.memory(memory.id)?.content == memory.content, "\(memory.id), index rebuilt") }
+        try await rebuilding.close()
+        try FileManager.default.moveItem(atPath: dir.path + "/index-aside.json", toPath: dir.store + "/memory_index.json")
         #expect(allFiles(under: dir.store) == before)
 
         // The writer open finishes it: nothing pending, nothing wrong, the same batch.

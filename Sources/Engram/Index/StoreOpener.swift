@@ -168,28 +168,31 @@ struct StoreOpener {
                                   remedy: "open with autoRepair (the default) or run `engram repair` to rebuild the index from the records")
             }
             var rebuilt = try rebuildFromRecords()
+            if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &rebuilt) }
             rebuilt.journalSequence = max(maxSequence, checkpointSequence)
             report.rebuiltIndexReason = reason
             return (rebuilt, true)
         }
 
         var result = index!
-        for (key, (kind, item)) in lastOperation {
-            let id = String(key.dropFirst(kind.rawValue.count + 1))
-            // A read-only opener renames nothing, but sees a committed write whole: the complete temp file of an
-            // item not yet renamed is that record's content (see CommittedTemporaryFiles).
-            if !writer, let item, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil {
-                let temporaryPath = layout.directory(of: kind) + "/" + item.temporaryName
-                report.committedTemporaryFiles.paths[key] = temporaryPath
-                try reconcile(kind: kind, id: id, into: &result, committed: report.committedTemporaryFiles)
-            } else {
-                try reconcile(kind: kind, id: id, into: &result)
-            }
+        for (key, (kind, _)) in lastOperation {
+            try reconcile(kind: kind, id: String(key.dropFirst(kind.rawValue.count + 1)), into: &result)
         }
+        if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &result) }
         report.replayedOperations = operations.count
         report.journaledMemoryIDs = Set(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
         result.journalSequence = maxSequence
         return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
+    }
+
+    /// A read-only opener renames nothing, but sees a committed write whole: the complete temp file of an item
+    /// not yet renamed is that record's content, in memory (see CommittedTemporaryFiles).
+    private mutating func replayCommittedTemporaryFiles(_ lastOperation: [String: (RecordKind, JournalOperation.Item?)], into index: inout CentralIndex) throws {
+        for (key, (kind, item)) in lastOperation {
+            guard let item, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { continue }
+            report.committedTemporaryFiles.paths[key] = layout.directory(of: kind) + "/" + item.temporaryName
+            try reconcile(kind: kind, id: item.id, into: &index, committed: report.committedTemporaryFiles)
+        }
     }
 
     /// Renames a committed write's temp file into place if it is complete. Returns whether it did.
