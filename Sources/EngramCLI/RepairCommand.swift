@@ -30,6 +30,9 @@ struct RepairCommand: AsyncParsableCommand {
         if format == .json {
             console.out(report.json.prettyString)
         } else if dryRun {
+            if !report.before.pending.isEmpty {
+                console.out("would finish the recovery pending: " + report.before.pendingSummary.map { $0.kind.summary($0.count) }.joined(separator: "; "))
+            }
             if report.before.isConsistent { console.out("consistent: nothing to repair") }
             for problem in report.before.problems {
                 console.out("would \(problem.repair): \(problem.path ?? problem.id ?? "store") (\(problem.kind.rawValue): \(problem.detail))")

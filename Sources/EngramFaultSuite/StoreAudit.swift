@@ -58,6 +58,7 @@ public enum StoreAudit {
         // After recovery: verify is clean, and a second open has nothing left to do.
         let report = try StoreVerifier(layout: layout).run()
         if !report.isConsistent { failures.append("verify after recovery: \(report.problems.prefix(3).map { "\($0.kind.rawValue) \($0.path ?? "")" })") }
+        if !report.pending.isEmpty { failures.append("verify after recovery still sees recovery pending: \(report.pending.prefix(3).map { "\($0.kind.rawValue) \($0.path ?? "")" })") }
         let again = try await MemoryStore.open(at: path)
         try await again.waitForVectorTier()
         let recovery = await again.recovery

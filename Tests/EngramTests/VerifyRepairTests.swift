@@ -71,7 +71,6 @@ struct VerifyRepairTests {
         Fault(name: "a damaged journal", expected: .journalDamaged) { s in
             try write("0000000000000000 {\"seq\": 99}\n" + "garbage\n", s + "/memory_index.journal")
         },
-        Fault(name: "a torn journal tail", expected: .journalTornTail) { s in try write("0123456789abcdef {\"seq\":", s + "/memory_index.journal") },
         Fault(name: "a backup failing its checksum", expected: .backupChecksumFailed) { s in
             let name = IndexBackups(layout: StoreLayout(root: s)).names().first!
             let path = s + "/backups/" + name
@@ -83,19 +82,7 @@ struct VerifyRepairTests {
             let name = IndexBackups(layout: StoreLayout(root: s)).names().first!
             try FileManager.default.removeItem(atPath: s + "/backups/" + name + ".xxh3")
         },
-        Fault(name: "missing vector files", expected: .vectorFilesMissing) { s in
-            for name in ["manifest.json", "mapping.json", "memory_vectors.faiss"] { try FileManager.default.removeItem(atPath: s + "/vector_index/" + name) }
-        },
         Fault(name: "a mapping/index mismatch", expected: .vectorFilesDamaged) { s in try write("{}", s + "/vector_index/mapping.json") },
-        Fault(name: "a stale vector checkpoint (missing, stale and orphan vectors)", expected: .vectorStale) { s in
-            // Put back the vector files of the first checkpoint (saved by the fixture) after later changes.
-            for name in ["manifest.json", "mapping.json", "memory_vectors.faiss", "assembly_vectors.faiss"] {
-                try? FileManager.default.removeItem(atPath: s + "/vector_index/" + name)
-                if FileManager.default.fileExists(atPath: s + "/../old-vectors/" + name) {
-                    try FileManager.default.copyItem(atPath: s + "/../old-vectors/" + name, toPath: s + "/vector_index/" + name)
-                }
-            }
-        },
         Fault(name: "a vector that differs from its record", expected: .vectorMismatch) { s in
             try edit(s + "/memories/m7.json") { $0["embedding"] = .array((0..<8).map { _ in .double(0.5) }) }
         },
@@ -105,12 +92,14 @@ struct VerifyRepairTests {
         Fault(name: "a composite that is no longer the mean", expected: .assemblyCompositeStale) { s in
             try edit(s + "/assemblies/g1.json") { $0["composite_embedding"] = .array((0..<8).map { _ in .double(9) }) }
         },
-        Fault(name: "a leftover temp file", expected: .temporaryFile) { s in try write("{\"id\"", s + "/memories/.m1.json.0123abcd.tmp") },
         Fault(name: "a file that does not belong", expected: .foreignFile) { s in
             try write("notes", s + "/notes.txt")
             try write("more", s + "/memories/README")
         },
     ]
+
+    // What a crash leaves and the next open finishes (a torn journal tail, temp files, a vector tier behind its
+    // records or never checkpointed) is pending recovery, not a fault: see PendingRecoveryTests.
 
     /// A store with 30 memories, an assembly, backups, and a copy of its first vector checkpoint.
     static func fixture(_ dir: TemporaryDirectory) async throws {

@@ -23,6 +23,8 @@ public struct RecoveryReport: Sendable, Equatable {
     public var repairedAssemblies: [String] = []
     /// Memories the replayed journal changed (their assemblies are checked at open).
     var journaledMemoryIDs: Set<String> = []
+    /// A read-only open: committed writes not yet renamed, read from their temp files (nothing is renamed).
+    var committedTemporaryFiles = CommittedTemporaryFiles()
 
     public var didSomething: Bool {
         replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil

@@ -168,6 +168,7 @@ struct StoreOpener {
                                   remedy: "open with autoRepair (the default) or run `engram repair` to rebuild the index from the records")
             }
             var rebuilt = try rebuildFromRecords()
+            if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &rebuilt) }
             rebuilt.journalSequence = max(maxSequence, checkpointSequence)
             report.rebuiltIndexReason = reason
             return (rebuilt, true)
@@ -175,30 +176,29 @@ struct StoreOpener {
 
         var result = index!
         for (key, (kind, _)) in lastOperation {
-            let id = String(key.dropFirst(kind.rawValue.count + 1))
-            try reconcile(kind: kind, id: id, into: &result)
+            try reconcile(kind: kind, id: String(key.dropFirst(kind.rawValue.count + 1)), into: &result)
         }
+        if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &result) }
         report.replayedOperations = operations.count
         report.journaledMemoryIDs = Set(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
         result.journalSequence = maxSequence
         return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
     }
 
+    /// A read-only opener renames nothing, but sees a committed write whole: the complete temp file of an item
+    /// not yet renamed is that record's content, in memory (see CommittedTemporaryFiles).
+    private mutating func replayCommittedTemporaryFiles(_ lastOperation: [String: (RecordKind, JournalOperation.Item?)], into index: inout CentralIndex) throws {
+        for (key, (kind, item)) in lastOperation {
+            guard let item, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { continue }
+            report.committedTemporaryFiles.paths[key] = layout.directory(of: kind) + "/" + item.temporaryName
+            try reconcile(kind: kind, id: item.id, into: &index, committed: report.committedTemporaryFiles)
+        }
+    }
+
     /// Renames a committed write's temp file into place if it is complete. Returns whether it did.
     private mutating func rollForward(kind: RecordKind, item: JournalOperation.Item) throws -> Bool {
-        let directory = layout.directory(of: kind)
-        let temporaryPath = directory + "/" + item.temporaryName
-        guard Sys.fileType(temporaryPath) == .file, let bytes = try? Sys.readFile(temporaryPath, operation: "recover store") else { return false }
-        let complete: Bool
-        switch kind {
-        case .memory:
-            let entry = try? MemoryEntry.decodeFile(bytes, path: temporaryPath, expectedID: item.id)
-            complete = entry != nil && entry?.updatedAt == item.memory?.updatedAt && entry?.contentHash == item.memory?.contentHash
-        case .assembly:
-            let assembly = try? MemoryAssembly.decodeFile(bytes, path: temporaryPath, expectedID: item.id)
-            complete = assembly != nil && assembly?.updatedAt == item.assembly?.updatedAt
-        }
-        guard complete else { return false }
+        let temporaryPath = layout.directory(of: kind) + "/" + item.temporaryName
+        guard CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { return false }
         // The temp may never have been fsynced (the process died between write and fsync): sync it now.
         let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: "recover store")
         defer { Sys.close(fd) }
@@ -208,15 +208,15 @@ struct StoreOpener {
         return true
     }
 
-    /// Sets the index entry of one record from what its file says (the records are the truth).
-    mutating func reconcile(kind: RecordKind, id: String, into index: inout CentralIndex) throws {
-        let path = layout.path(of: kind, id: id)
-        guard Sys.fileType(path) != nil else {
+    /// Sets the index entry of one record from what its file says (the records are the truth) — or, for a
+    /// read-only opener, its committed temp file.
+    mutating func reconcile(kind: RecordKind, id: String, into index: inout CentralIndex, committed: CommittedTemporaryFiles = CommittedTemporaryFiles()) throws {
+        guard committed.paths["\(kind.rawValue)/\(id)"] != nil || Sys.fileType(layout.path(of: kind, id: id)) != nil else {
             if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
             return
         }
         do {
-            let bytes = try Sys.readFile(path, operation: "recover store")
+            let (bytes, path) = try committed.read(kind, id: id, layout: layout, operation: "recover store")
             switch kind {
             case .memory:
                 let entry = try MemoryEntry.decodeFile(bytes, path: path, expectedID: id)

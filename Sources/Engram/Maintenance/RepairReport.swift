@@ -20,6 +20,7 @@ public struct RepairReport: Sendable {
             "dry_run": .bool(dryRun),
             "problems_found": .int(Int64(before.problems.count)),
             "plan": .array(before.problems.map(\.json)),
+            "recovery_pending": .array(before.pending.map(\.json)),
             "actions": .array(actions.map { .string($0) }),
         ]
         if let after {

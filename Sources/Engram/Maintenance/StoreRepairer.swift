@@ -54,6 +54,11 @@ public struct StoreRepairer: Sendable {
         try? await recovering.waitForVectorTier()
         report.recovery = await recovering.recovery
         try await recovering.close()
+        // The open replayed the journal: the index now follows the record files, and the line promising what
+        // never reached the disk is gone with the checkpoint. Say what was lost, since repair cannot bring it back.
+        for problem in before.problems where problem.kind == .journalWriteLost {
+            report.actions.append("\(problem.path ?? problem.id ?? "store"): the index follows the record file as it is (journal_write_lost: \(problem.detail)); restore the lost version from a backup if you have one")
+        }
 
         // 2. The records, under the writer lock.
         // When open recovered nothing, the store is as `before` saw it (no writer can run: checked above).

@@ -51,11 +51,18 @@ public struct StoreVerifier: Sendable {
         func add(_ kind: VerifyProblem.Kind, _ path: String?, _ id: String? = nil, _ detail: String, _ repair: String) {
             problems.append(VerifyProblem(kind: kind, path: path, id: id, detail: detail, repair: repair))
         }
+        // What a crash left that the next writer open finishes (the recovery, replayed here in memory). Not
+        // reported beside a writer: there it is work in flight.
+        var pending: [PendingRecovery] = []
+        func pend(_ kind: PendingRecovery.Kind, _ path: String?, _ id: String? = nil, _ detail: String, _ nextOpen: String) {
+            if !report.writerActive { pending.append(PendingRecovery(kind: kind, path: path, id: id, detail: detail, nextOpen: nextOpen)) }
+        }
+        let removesTemp = "removes it (the write was never acknowledged)"
 
         // 1. The store directory itself.
         for name in try Sys.listDirectory(layout.root, operation: "verify").sorted() where !StoreVerifier.expectedTopLevel.contains(name) && !StoreLayout.isFileSystemEntry(name, in: layout.root) {
             if Sys.isTemporaryName(name) {
-                if !report.writerActive { add(.temporaryFile, name, nil, "a temp file left by an interrupted write", "remove it (it was never acknowledged)") }
+                pend(.temporaryFile, name, nil, "a temp file left by an interrupted write", removesTemp)
             } else {
                 add(.foreignFile, name, nil, "does not belong in a store directory", "move it to quarantine/")
             }
@@ -89,20 +96,40 @@ public struct StoreVerifier: Sendable {
             add(.journalDamaged, "memory_index.journal", nil, "line \(line) is damaged (bad checksum or not JSON) and is followed by other lines",
                 "rebuild the index from the records and empty the journal")
         }
-        if journal.tornTail && !report.writerActive {
-            add(.journalTornTail, "memory_index.journal", nil, "the last line is incomplete (an append cut off by a crash; it was never acknowledged)", "drop it")
+        if journal.tornTail {
+            pend(.journalTornTail, "memory_index.journal", nil, "the last line is incomplete (an append cut off by a crash; it was never acknowledged)", "drops it")
         }
+        // The last operation after the checkpoint per record, as open replays it, with the size of its put (a
+        // batch's line promises that every item's temp file was durable before it).
+        var lastPut: [String: (item: JournalOperation.Item, batch: Bool, sequence: Int64)] = [:]
+        var replayed: [Int64] = []
         for value in journal.entries {
             guard let op = JournalOperation(json: value) else {
                 add(.journalDamaged, "memory_index.journal", nil, "a line this version cannot read", "rebuild the index from the records and empty the journal")
                 break
             }
             guard op.sequence > (index?.journalSequence ?? 0) else { continue }
+            replayed.append(op.sequence)
             switch op {
-            case .put(_, let items): for item in items { touched.insert("\(item.kind.rawValue)/\(item.id)") }
-            case .delete(_, let kind, let id): touched.insert("\(kind.rawValue)/\(id)")
+            case .put(let sequence, let items):
+                for item in items {
+                    touched.insert("\(item.kind.rawValue)/\(item.id)")
+                    lastPut["\(item.kind.rawValue)/\(item.id)"] = (item, items.count > 1, sequence)
+                }
+            case .delete(_, let kind, let id):
+                touched.insert("\(kind.rawValue)/\(id)")
+                lastPut["\(kind.rawValue)/\(id)"] = nil
             }
         }
+        if let first = replayed.first, let last = replayed.last, index != nil, journal.corruptLine == nil {
+            pend(.journalReplay, "memory_index.journal", nil,
+                   "\(replayed.count) journal operation\(replayed.count == 1 ? "" : "s") (seq \(first)–\(last)) after the checkpoint memory_index.json holds",
+                   "replays them into the index and checkpoints it")
+        }
+        // Committed writes' temp files by relative path (a complete one is rolled forward, not removed).
+        var committedTemporary: [String: JournalOperation.Item] = [:]
+        for (_, put) in lastPut { committedTemporary[put.item.kind.directoryName + "/" + put.item.temporaryName] = put.item }
+        var rolledForward: Set<String> = []  // "kind/id" with a complete committed temp file
 
         // 3. The vector tier's files (loaded first, so records are compared with their vectors as they are read).
         let tierMetric = StoreVerifier.vectorMetric(layout)
@@ -118,7 +145,13 @@ public struct StoreVerifier: Sendable {
             for name in try Sys.listDirectory(directory, operation: "verify").sorted() {
                 let relative = kind.directoryName + "/" + name
                 if Sys.isTemporaryName(name) {
-                    if !report.writerActive { add(.temporaryFile, relative, nil, "a temp file left by an interrupted write", "remove it (it was never acknowledged)") }
+                    if let item = committedTemporary[relative], CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil {
+                        rolledForward.insert("\(kind.rawValue)/\(item.id)")
+                        pend(.committedWriteNotRenamed, relative, item.id, "the complete temp file of a committed write whose rename did not happen",
+                               "renames it into place as \(kind.directoryName)/\(item.id).json")
+                    } else {
+                        pend(.temporaryFile, relative, nil, "a temp file left by an interrupted write", removesTemp)
+                    }
                 } else if name == ".gitkeep" {
                     continue
                 } else if !name.hasSuffix(".json") {
@@ -142,6 +175,28 @@ public struct StoreVerifier: Sendable {
         }
         report.checkedMemories = memories.count
         report.checkedAssemblies = assemblies.count
+
+        // 4b. What the journal promises against what reached the disk.
+        if !report.writerActive {
+            for (key, put) in lastPut.sorted(by: { $0.key < $1.key }) where !rolledForward.contains(key) {
+                let item = put.item
+                let relative = "\(item.kind.directoryName)/\(item.id).json"
+                let onDisk = item.kind == .memory ? memories[item.id]?.updatedAt : assemblies[item.id]?.updatedAt
+                let promised = item.memory?.updatedAt ?? item.assembly?.updatedAt
+                if onDisk != nil && onDisk == promised { continue }
+                if onDisk == nil && Sys.fileType(layout.path(of: item.kind, id: item.id)) != nil { continue }  // unreadable: reported above
+                let has = onDisk.map { "the file holds the version of \($0)" } ?? "there is no file"
+                if put.batch {
+                    add(.journalWriteLost, relative, item.id,
+                        "journal line \(put.sequence) commits a batch including the version of \(promised.map(String.init(describing:)) ?? "?"), but \(has) and no complete temp file",
+                        "make the index follow the record file as it is (the lost version is not in this store: restore it from a backup if you have one)")
+                } else {
+                    pend(.unacknowledgedWrite, relative, item.id,
+                           "journal line \(put.sequence) names the version of \(promised.map(String.init(describing:)) ?? "?"); \(has): the save was cut off before it was acknowledged",
+                           "replays the line as a no-op: the record keeps the version on disk")
+                }
+            }
+        }
 
         // 5. Index against records.
         if let index {
@@ -179,16 +234,23 @@ public struct StoreVerifier: Sendable {
             }
         }
 
-        // 6. Assemblies against their members.
+        // 6. Assemblies against their members. One listing a member the journal changed after the checkpoint is
+        //    brought up to date by the next writer open (a crash between the memory's write and the assembly's).
         for (id, assembly) in assemblies.sorted(by: { $0.key < $1.key }) {
+            let behind = !report.writerActive && assembly.memberIDs.contains { touched.contains("memory/\($0)") }
             let missing = assembly.memberIDs.filter { memories[$0] == nil }
+            let vectors = assembly.memberIDs.compactMap { memories[$0]?.embedding }
+            let stale = !StoreVerifier.nearlyEqual(StoreVerifier.mean(vectors), assembly.composite)
+            if behind && (!missing.isEmpty || stale) {
+                pend(.assemblyBehindMembers, "assemblies/\(id).json", id, "a member changed or was deleted just before the crash",
+                       "drops deleted members and recomputes the composite embedding")
+                continue
+            }
             if !missing.isEmpty {
                 add(.assemblyMissingMember, "assemblies/\(id).json", id, "lists memories that do not exist: \(missing.prefix(5).joined(separator: ", "))",
                     "remove them from memory_ids and recompute the composite embedding")
             }
-            let vectors = assembly.memberIDs.compactMap { memories[$0]?.embedding }
-            let expected = StoreVerifier.mean(vectors)
-            if !StoreVerifier.nearlyEqual(expected, assembly.composite) {
+            if stale {
                 add(.assemblyCompositeStale, "assemblies/\(id).json", id, "composite_embedding is not the mean of its members' embeddings",
                     "recompute it")
             }
@@ -198,24 +260,36 @@ public struct StoreVerifier: Sendable {
         let anyVectors = memories.values.contains { $0.dimension != nil } || assemblies.values.contains { $0.dimension != nil }
         if let tierProblem, anyVectors || Sys.fileType(layout.vectorIndexDirectory + "/" + VectorFiles.manifest) != nil {
             let missing = Sys.fileType(layout.vectorIndexDirectory + "/" + VectorFiles.manifest) == nil
-            if !(missing && report.writerActive) {
-                add(missing ? .vectorFilesMissing : .vectorFilesDamaged, "vector_index", nil, tierProblem, "rebuild the vector index from the records")
+            // No manifest: the tier was never checkpointed (it is written every thousand changes or so, and at
+            // close) or its first checkpoint was cut off; files that are whole but of two successive checkpoints:
+            // one was cut off between its files. Both are what a crash leaves, and open rebuilds from the records.
+            if missing || StoreVerifier.vectorCheckpointInterrupted(layout) {
+                pend(.vectorCheckpointPending, "vector_index", nil, tierProblem, "rebuilds the vector index from the records")
+            } else {
+                add(.vectorFilesDamaged, "vector_index", nil, tierProblem, "rebuild the vector index from the records")
             }
         }
         if let tier, !report.writerActive {
             for (kind, records) in [(RecordKind.memory, memories), (.assembly, assemblies)] {
                 for (id, record) in records.sorted(by: { $0.key < $1.key }) where record.dimension != nil {
+                    // Open re-reads every record whose version differs from its vector's (VectorTierLoader): a
+                    // vector missing or older than its record is a checkpoint of the tier the crash came before.
                     guard let version = tier.version(of: id, kind: kind) else {
-                        add(.vectorMissing, "\(kind.directoryName)/\(id).json", id, "has an embedding but no vector in the vector index", "add it")
+                        pend(.vectorMissing, "\(kind.directoryName)/\(id).json", id, "has an embedding but no vector in the vector index yet", "adds it from the record")
                         continue
                     }
-                    if version != record.updatedAt {
-                        add(.vectorStale, "\(kind.directoryName)/\(id).json", id, "the vector index holds the version of \(version), the record is of \(record.updatedAt)",
-                            "replace the vector")
+                    if version < record.updatedAt {
+                        pend(.vectorStale, "\(kind.directoryName)/\(id).json", id, "the vector index holds the version of \(version), the record is of \(record.updatedAt)",
+                               "replaces the vector from the record")
+                    } else if version > record.updatedAt {
+                        // A vector is only ever taken from a durable record: one newer than the file means the
+                        // record went back in time (restored by hand, or lost).
+                        add(.vectorAhead, "\(kind.directoryName)/\(id).json", id,
+                            "the vector index holds the version of \(version), newer than the record's \(record.updatedAt)", "replace the vector from the record")
                     }
                 }
                 for id in tier.ids(kind).sorted() where records[id]?.dimension == nil {
-                    add(.vectorOrphan, "vector_index", id, "the vector index holds a \(kind.rawValue) vector for '\(id)', which has no record or no embedding", "remove it")
+                    pend(.vectorOrphan, "vector_index", id, "the vector index holds a \(kind.rawValue) vector for '\(id)', which has no record or no embedding", "removes it")
                 }
             }
         }
@@ -231,6 +305,7 @@ public struct StoreVerifier: Sendable {
         }
 
         report.problems = problems
+        report.pending = pending
         report.seconds = Double(Timestamp.now().microseconds - started.microseconds) / 1e6
         return report
     }
@@ -338,6 +413,27 @@ public struct StoreVerifier: Sendable {
         if flock(fd, LOCK_SH | LOCK_NB) != 0 { return errno == EWOULDBLOCK }
         flock(fd, LOCK_UN)
         return false
+    }
+
+    /// Whether `vector_index/` holds whole files of two successive checkpoints: each file either matches the
+    /// manifest or is a complete file of the next generation (the files are each replaced atomically, the manifest
+    /// last, so a crash between them leaves exactly this). Damage leaves files that fit neither.
+    static func vectorCheckpointInterrupted(_ layout: StoreLayout) -> Bool {
+        let directory = layout.vectorIndexDirectory
+        guard let manifestBytes = try? Sys.readFile(directory + "/" + VectorFiles.manifest), let manifest = try? JSONReader.parse(manifestBytes),
+              let generation = manifest["generation"]?.int64Value, let files = manifest["files"]?.objectValue,
+              let mappingBytes = try? Sys.readFile(directory + "/" + VectorFiles.mapping), let mapping = try? JSONReader.parse(mappingBytes),
+              let mappingGeneration = mapping["generation"]?.int64Value, mappingGeneration == generation || mappingGeneration == generation + 1
+        else { return false }
+        var newer = mappingGeneration == generation + 1
+        for (name, info) in files {
+            guard let bytes = try? Sys.readFile(directory + "/" + name, maxSize: 1 << 40) else { return false }
+            if info["bytes"]?.int64Value == Int64(bytes.count), info["xxh3"]?.stringValue == ContentHash.checksum(bytes) { continue }
+            if name == VectorFiles.mapping { continue }  // of the next generation (checked above)
+            guard (try? FaissIndex(serialized: bytes)) != nil else { return false }
+            newer = true
+        }
+        return newer
     }
 
     /// The metric the vector files were written with (their manifest says), `.l2` when unknown.

@@ -18,6 +18,8 @@ public struct VerifyProblem: Sendable, Hashable {
         case recordHashMismatch = "record_hash_mismatch"
         case recordBadFileName = "record_bad_file_name"
         case journalDamaged = "journal_damaged"
+        /// Reported as ``PendingRecovery/Kind/journalTornTail`` since verify separates pending recovery; kept
+        /// so that scripts and callers matching on it still compile.
         case journalTornTail = "journal_torn_tail"
         case backupChecksumFailed = "backup_checksum_failed"
         case backupChecksumMissing = "backup_checksum_missing"
@@ -27,6 +29,11 @@ public struct VerifyProblem: Sendable, Hashable {
         case vectorStale = "vector_stale"
         case vectorOrphan = "vector_orphan"
         case vectorMismatch = "vector_mismatch"
+        /// The vector index holds a version newer than its record's (vectors come only from durable records).
+        case vectorAhead = "vector_ahead"
+        /// A committed batch's journal line promises a record version that is neither in the record file nor in a
+        /// complete temp file (a batch's temp files are fsynced before its line: the write was lost afterwards).
+        case journalWriteLost = "journal_write_lost"
         case assemblyMissingMember = "assembly_missing_member"
         case assemblyCompositeStale = "assembly_composite_stale"
         case temporaryFile = "temporary_file"

@@ -3,6 +3,9 @@ import EngramJSON
 /// What `verify` checked and found.
 public struct VerifyReport: Sendable {
     public var problems: [VerifyProblem] = []
+    /// What a crash left that the next writer open finishes by itself (not problems: nothing acknowledged is
+    /// missing). Empty when a writer is active.
+    public var pending: [PendingRecovery] = []
     public var checkedMemories = 0
     public var checkedAssemblies = 0
     public var checkedVectors = 0
@@ -11,7 +14,16 @@ public struct VerifyReport: Sendable {
     /// journal line) is expected and not reported.
     public var writerActive = false
 
+    /// No problems. Pending recovery does not count: it is the normal state of a store right after a crash.
     public var isConsistent: Bool { problems.isEmpty }
+
+    /// Pending items per kind, in the order of ``PendingRecovery/Kind/allCases``.
+    public var pendingSummary: [(kind: PendingRecovery.Kind, count: Int)] {
+        PendingRecovery.Kind.allCases.compactMap { kind in
+            let count = pending.count { $0.kind == kind }
+            return count == 0 ? nil : (kind, count)
+        }
+    }
 
     public var counts: [VerifyProblem.Kind: Int] {
         problems.reduce(into: [:]) { $0[$1.kind, default: 0] += 1 }
@@ -30,6 +42,7 @@ public struct VerifyReport: Sendable {
             "writer_active": .bool(writerActive),
             "seconds": .double((seconds * 1000).rounded() / 1000),
             "problems": .array(problems.map(\.json)),
+            "recovery_pending": .array(pending.map(\.json)),
         ])
     }
 }

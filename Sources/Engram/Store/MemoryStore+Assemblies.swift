@@ -129,14 +129,13 @@ extension MemoryStore {
         try checkOpen(operation)
         if let cached = assemblyCache.value(for: id) { return cached }
         guard index.assemblies[id] != nil || configuration.readOnly else { return nil }
-        let path = layout.path(of: .assembly, id: id)
-        let bytes: [UInt8]
+        let bytes: [UInt8], path: String
         do {
-            bytes = try await engine.read(path, operation: operation)
+            (bytes, path) = try await readRecord(.assembly, id: id, operation: operation)
         } catch let error as EngramError where error.code == .notFound {
             if configuration.readOnly && index.assemblies[id] == nil { return nil }
-            throw EngramError(code: .notFound, message: "the index lists this assembly but its file is missing", operation: operation, path: path, id: id,
-                              remedy: "run `engram verify` and `engram repair`")
+            throw EngramError(code: .notFound, message: "the index lists this assembly but its file is missing", operation: operation,
+                              path: layout.path(of: .assembly, id: id), id: id, remedy: "run `engram verify` and `engram repair`")
         }
         let assembly = try MemoryAssembly.decodeFile(bytes, path: path, expectedID: id)
         assemblyCache.insert(assembly, for: id)

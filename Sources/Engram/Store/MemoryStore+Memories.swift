@@ -155,14 +155,13 @@ extension MemoryStore {
         if let cached = memoryCache.value(for: id) { return cached }
         // A read-only opener reads the file even if its snapshot of the index predates it.
         guard index.memories[id] != nil || configuration.readOnly else { return nil }
-        let path = layout.path(of: .memory, id: id)
-        let bytes: [UInt8]
+        let bytes: [UInt8], path: String
         do {
-            bytes = try await engine.read(path, operation: operation)
+            (bytes, path) = try await readRecord(.memory, id: id, operation: operation)
         } catch let error as EngramError where error.code == .notFound {
             if configuration.readOnly && index.memories[id] == nil { return nil }
-            throw EngramError(code: .notFound, message: "the index lists this memory but its file is missing", operation: operation, path: path, id: id,
-                              remedy: "run `engram verify` and `engram repair`")
+            throw EngramError(code: .notFound, message: "the index lists this memory but its file is missing", operation: operation,
+                              path: layout.path(of: .memory, id: id), id: id, remedy: "run `engram verify` and `engram repair`")
         }
         let memory = try MemoryEntry.decodeFile(bytes, path: path, expectedID: id)
         memoryCache.insert(memory, for: id)
@@ -181,12 +180,18 @@ extension MemoryStore {
             if let cached = memoryCache.value(for: id) { found[id] = cached } else if index.memories[id] != nil || configuration.readOnly { missing.append(id) }
         }
         if !missing.isEmpty {
-            let paths = missing.map { layout.path(of: .memory, id: $0) }
+            let committed = recovery.committedTemporaryFiles
+            let paths = missing.map { committed.path(of: .memory, id: $0, layout: layout) }
             let results = await engine.readMany(paths, operation: operation)
             for (i, result) in results.enumerated() {
-                switch result {
-                case .success(let bytes):
-                    let memory = try MemoryEntry.decodeFile(bytes, path: paths[i], expectedID: missing[i])
+                var outcome = result.map { (bytes: $0, path: paths[i]) }
+                if case .failure(let error) = result, error.code == .notFound, paths[i] != layout.path(of: .memory, id: missing[i]) {
+                    // A committed temp file renamed by a writer meanwhile: read the record file.
+                    do { outcome = .success(try await readRecord(.memory, id: missing[i], operation: operation)) } catch let e as EngramError { outcome = .failure(e) }
+                }
+                switch outcome {
+                case .success(let (bytes, path)):
+                    let memory = try MemoryEntry.decodeFile(bytes, path: path, expectedID: missing[i])
                     memoryCache.insert(memory, for: missing[i])
                     found[missing[i]] = memory
                 case .failure(let error):

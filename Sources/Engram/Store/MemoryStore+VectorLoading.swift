@@ -8,12 +8,13 @@ extension MemoryStore {
     func startVectorLoad(index snapshot: CentralIndex) {
         let layout = self.layout
         let configuration = self.configuration
+        let committed = recovery.committedTemporaryFiles
         vectorLoad = Task {
             do {
                 try? FaissIndex.setThreadCount(configuration.searchThreads)
                 let outcome = try await configuration.eventLoop.run {
                     try VectorTierLoader(layout: layout, metric: configuration.metric, index: snapshot,
-                                         rebuild: configuration.rebuildDerivedData && !configuration.readOnly).load()
+                                         rebuild: configuration.rebuildDerivedData && !configuration.readOnly, committed: committed).load()
                 }
                 try await self.finishVectorLoad(outcome)
             } catch {

@@ -12,6 +12,8 @@ struct VectorTierLoader {
     let index: CentralIndex
     /// Ignore the files and rebuild from the records (repair).
     var rebuild = false
+    /// A read-only open's committed temp files, read instead of their record files (the batch seen whole).
+    var committed = CommittedTemporaryFiles()
 
     struct Outcome: Sendable {
         var tier: VectorTier
@@ -38,9 +40,8 @@ struct VectorTierLoader {
         var removals: [(kind: RecordKind, id: String)] = remove.map { (kind: $0.0, id: $0.1) }
         upserts.reserveCapacity(reload.count)
         for (kind, id) in reload {
-            let path = layout.path(of: kind, id: id)
             do {
-                let bytes = try Sys.readFile(path, operation: "rebuild vector index")
+                let (bytes, path) = try committed.read(kind, id: id, layout: layout, operation: "rebuild vector index")
                 switch kind {
                 case .memory:
                     let memory = try MemoryEntry.decodeFile(bytes, path: path, expectedID: id)
