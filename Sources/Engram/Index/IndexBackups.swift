@@ -2,14 +2,14 @@ import EngramIO
 
 /// The rotated copies of `memory_index.json` in `backups/`: `memory_index.<time>.json`, each with a
 /// `.xxh3` file holding its checksum (`<16 hex>  <name>`, the format of `sha256sum`).
-public struct IndexBackups: Sendable {
-    public let layout: StoreLayout
+package struct IndexBackups: Sendable {
+    package let layout: StoreLayout
     static let prefix = "memory_index."
 
-    public init(layout: StoreLayout) { self.layout = layout }
+    package init(layout: StoreLayout) { self.layout = layout }
 
     /// Backup file names, oldest first.
-    public func names() -> [String] {
+    package func names() -> [String] {
         let names = (try? Sys.listDirectory(layout.backupsDirectory)) ?? []
         return names.filter { $0.hasPrefix(IndexBackups.prefix) && $0.hasSuffix(".json") }.sorted()
     }
@@ -55,7 +55,7 @@ public struct IndexBackups: Sendable {
     }
 
     /// Checks a backup against its checksum file.
-    public func isIntact(_ name: String) -> Bool {
+    package func isIntact(_ name: String) -> Bool {
         guard let bytes = try? Sys.readFile(layout.backupsDirectory + "/" + name),
               let sum = try? Sys.readFile(layout.backupsDirectory + "/" + name + ".xxh3") else { return false }
         return String(decoding: sum, as: UTF8.self).hasPrefix(ContentHash.checksum(bytes) + "  ")

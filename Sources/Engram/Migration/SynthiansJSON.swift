@@ -6,10 +6,10 @@ import EngramJSON
 /// which are not JSON: ``JSONReader`` (rightly) refuses them. Before parsing a Synthians file, those tokens —
 /// outside strings only — are replaced by `null`, and the count is kept, so the importer can decide per record
 /// what a value that became `null` means (an embedding holding one is imported without the embedding).
-public enum SynthiansJSON {
+package enum SynthiansJSON {
     /// The bytes with every bare `NaN`, `Infinity` and `-Infinity` outside strings replaced by `null`, and how
     /// many were replaced. Text inside strings (`"vector with NaN"`) is never touched.
-    public static func sanitize(_ bytes: [UInt8]) -> (bytes: [UInt8], replaced: Int) {
+    package static func sanitize(_ bytes: [UInt8]) -> (bytes: [UInt8], replaced: Int) {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 16)
         var replaced = 0
@@ -41,7 +41,7 @@ public enum SynthiansJSON {
     }
 
     /// Parses Synthians JSON: ``sanitize(_:)``, then ``JSONReader``.
-    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, nonFinite: Int) {
+    package static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, nonFinite: Int) {
         let (clean, replaced) = sanitize(bytes)
         return (try JSONReader.parse(clean), replaced)
     }
