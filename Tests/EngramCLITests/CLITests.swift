@@ -210,4 +210,33 @@ struct CLITests {
         let again = await engram("--store", dir.store, "demo", "--format", "json")
         #expect(try JSONReader.parse(again.stdout)["stats"]?["memory_count"] == 1000)
     }
+
+    @Test("init on the root of a dedicated volume (only lost+found) creates the store and says why it accepted it")
+    func initOnFreshVolume() async throws {
+        let dir = CLIDirectory()
+        try FileManager.default.createDirectory(atPath: dir.store + "/lost+found", withIntermediateDirectories: true)
+        let created = await engram("--store", dir.store, "init")
+        #expect(created.status == 0, "\(created.stderr)")
+        let result = try JSONReader.parse(created.stdout)
+        #expect(result["created"] == .bool(true))
+        #expect(result["note"]?.stringValue?.contains("lost+found") == true)
+        #expect(await engram("--store", dir.store, "verify").status == 0)
+    }
+
+    @Test("backup copies by default and hard-links only with --link, saying so")
+    func backupModes() async throws {
+        let dir = CLIDirectory()
+        _ = dir.write("in.jsonl", "{\"id\": \"m1\", \"content\": \"first\"}\n")
+        #expect(await engram("--store", dir.store, "put", dir.path + "/in.jsonl").status == 0)
+        let copy = await engram("--store", dir.store, "backup", dir.path + "/copy", "--format", "json")
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let copied = try JSONReader.parse(copy.stdout)
+        #expect(copied["mode"] == "copy" && copied["linked"] == .int(0) && copied["verified"] == .bool(true))
+        let link = await engram("--store", dir.store, "backup", dir.path + "/link", "--link")
+        #expect(link.status == 0, "\(link.stderr)")
+        #expect(link.stdout.contains("hard-linked: in-place edits of the store's files reach the backup too"))
+        let help = await engram("backup", "--help")
+        let helpText = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(helpText.contains("NOT protected against damage to the store's files"), "\(help.stdout)")
+    }
 }
