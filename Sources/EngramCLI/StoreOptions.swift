@@ -33,8 +33,3 @@ public struct StoreOptions: ParsableArguments, Sendable {
         return try await MemoryStore.open(at: path, configuration: configuration)
     }
 }
-
-/// `--format text|json`.
-public enum OutputFormat: String, ExpressibleByArgument, Sendable {
-    case text, json
-}
