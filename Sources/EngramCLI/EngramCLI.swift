@@ -53,3 +53,7 @@ public enum EngramCLI {
         exit(status)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
