@@ -13,5 +13,6 @@ swift test --skip-build
 tests=$?
 .build/debug/engram-faults
 faults=$?
+tools/fuzz.sh 60 || tests=1  # the JSON reader and record decoders under libFuzzer; a crash fails the test command
 echo "swift test exit status: $tests; fault suite exit status: $faults" >&2
 if [ "$tests" -ne 0 ] || [ "$faults" -ne 0 ]; then exit 1; fi
