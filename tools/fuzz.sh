@@ -25,8 +25,9 @@ log="$scratch/fuzz.log"
 echo "fuzz: running for $seconds s (log: $log)" >&2
 # -max_len: a record with a 384-float embedding is about 5 KB. -timeout: one input that takes seconds in a
 # debug ASan build is a hang worth reporting. Leak checking is off: the Swift runtime keeps caches for the
-# life of the process, which LeakSanitizer cannot tell from leaks.
-ASAN_OPTIONS=detect_leaks=0 "$binary" "$scratch/corpus" Tests/Fuzz/seeds "$crashes" \
+# life of the process, which LeakSanitizer cannot tell from leaks. Swift's own backtracer is off so that a
+# trap reaches libFuzzer's handler (which saves the input) instead of tripping AddressSanitizer.
+ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no "$binary" "$scratch/corpus" Tests/Fuzz/seeds "$crashes" \
     -dict=Tests/Fuzz/json.dict -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1
 status=$?

@@ -10,25 +10,50 @@ import EngramJSON
 /// returns as a message:
 /// - whatever the reader accepts is valid UTF-8 and prints (pretty and compact) to text that reads
 ///   back to an equal value, and printing that again gives the same bytes;
-/// - `parse` and `parseSequence` agree on a single value;
-/// - an error's position lies inside the input;
-/// - a record that decodes writes a file that decodes to the same record, and whatever `put` accepts
+/// - `parse`, `parse` of the same text as a String, and `parseSequence` agree on a single value;
+/// - an error's position (from `parse` or `parseSequence`) lies inside the input;
+/// - a record that decodes writes a file that decodes to an equal record (and the same bytes again), and whatever `put` accepts
 ///   writes a file that the store can read back (so nothing is acknowledged that cannot be loaded).
 enum FuzzCheck {
     static func check(_ bytes: [UInt8]) -> String? {
+        // The sequence reader (journal lines, JSON Lines) runs on every input, not only on accepted ones,
+        // so that its error paths meet hostile bytes too.
+        let sequence = readSequence(bytes)
+        if case .failure(let error) = sequence, let problem = checkPosition(error, bytes) { return problem }
         let value: JSONValue
         do {
             value = try JSONReader.parse(bytes)
         } catch {
-            guard error.offset >= 0, error.offset <= bytes.count, error.line >= 1, error.column >= 1 else {
-                return "error position out of range: offset \(error.offset) of \(bytes.count), \(error)"
-            }
-            return nil
+            return checkPosition(error, bytes)
         }
-        if String(validating: bytes, as: UTF8.self) == nil { return "accepted input that is not valid UTF-8" }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return "accepted input that is not valid UTF-8" }
+        guard (try? JSONReader.parse(text)) == value else { return "parsing the input as a String gives a different value" }
+        guard case .success(let values) = sequence, values == [value] else {
+            return "parse accepted one value but parseSequence gave \(sequence)"
+        }
         if let problem = checkRoundTrip(value) { return problem }
-        if let problem = checkSequence(bytes, value) { return problem }
         return checkRecords(bytes, value)
+    }
+
+    private static func checkPosition(_ error: JSONParseError, _ bytes: [UInt8]) -> String? {
+        guard error.offset >= 0, error.offset <= bytes.count, error.line >= 1, error.column >= 1,
+            error.column <= error.offset + 1
+        else {
+            return "error position out of range: offset \(error.offset) of \(bytes.count), \(error)"
+        }
+        return nil
+    }
+
+    private static func readSequence(_ bytes: [UInt8]) -> Result<[JSONValue], JSONParseError> {
+        var values: [JSONValue] = []
+        do {
+            try bytes.withUnsafeBytes { raw in try JSONReader.parseSequence(raw) { v, _ in values.append(v) } }
+        } catch let error as JSONParseError {
+            return .failure(error)
+        } catch {
+            fatalError("parseSequence threw \(error), which is not a JSONParseError")
+        }
+        return .success(values)
     }
 
     private static func checkRoundTrip(_ value: JSONValue) -> String? {
@@ -43,24 +68,13 @@ enum FuzzCheck {
         return nil
     }
 
-    private static func checkSequence(_ bytes: [UInt8], _ value: JSONValue) -> String? {
-        var values: [JSONValue] = []
-        do {
-            try bytes.withUnsafeBytes { raw in try JSONReader.parseSequence(raw) { v, _ in values.append(v) } }
-        } catch {
-            return "parse accepted the input but parseSequence refused it: \(error)"
-        }
-        guard values == [value] else { return "parseSequence found \(values.count) values where parse found one" }
-        return nil
-    }
-
     private static func checkRecords(_ bytes: [UInt8], _ value: JSONValue) -> String? {
         if let memory = try? MemoryEntry.decodeFile(bytes, path: "fuzz", expectedID: nil) {
             let file = memory.jsonBytes()
             guard let again = try? MemoryEntry.decodeFile(file, path: "fuzz", expectedID: memory.id) else {
                 return "a memory's own file does not decode: \(printable(file))"
             }
-            guard again.jsonBytes() == file else { return "a memory's file changes when read and written again" }
+            guard again == memory, again.jsonBytes() == file else { return "a memory changes when written and read again" }
         }
         if let input = try? MemoryEntry(json: value, source: "fuzz", strict: false, operation: "put") {
             let file = input.jsonBytes()
@@ -73,7 +87,7 @@ enum FuzzCheck {
             guard let again = try? MemoryAssembly.decodeFile(file, path: "fuzz", expectedID: assembly.id) else {
                 return "an assembly's own file does not decode: \(printable(file))"
             }
-            guard again.jsonBytes() == file else { return "an assembly's file changes when read and written again" }
+            guard again == assembly, again.jsonBytes() == file else { return "an assembly changes when written and read again" }
         }
         if let input = try? MemoryAssembly(json: value, source: "fuzz", strict: false, operation: "assembly put") {
             let file = input.jsonBytes()
