@@ -63,6 +63,9 @@ let package = Package(
         .executableTarget(name: "engram-faults", dependencies: ["EngramFaultSuite", "Engram", "EngramIO", "EngramJSON", "CEngramSys"]),
         /// Test helper: a writer that prints `ACK` lines only after the store acknowledged; killed by crash tests.
         .executableTarget(name: "engram-crash-writer", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
+        /// Fuzzes the JSON reader and record decoding: a regression runner over saved inputs; with -DENGRAM_FUZZ and
+        /// -sanitize=fuzzer,address on the command line (tools/fuzz.sh), the libFuzzer binary.
+        .executableTarget(name: "engram-fuzz", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
 
         // MARK: Tests

@@ -49,6 +49,12 @@ struct RecordInput {
 }
 
 /// Finds where each top-level JSON value ends without parsing it.
+///
+/// A value that starts with `{` or `[` ends where its brackets balance, so one pretty-printed object may span
+/// many lines and several values may share one. Anything else (a number, a string, or bytes that are not JSON
+/// at all, like `not json`) runs to the end of its line, and a line break inside a string ends the value there
+/// (JSON strings cannot contain one): a bad line is one bad value, reported once with its line number, and the
+/// lines after it are read on their own.
 struct ValueScanner {
     private var line = 1
     private var position = 0
@@ -72,9 +78,17 @@ struct ValueScanner {
                 scalar = byte != 0x7B && byte != 0x5B
                 depth = 0
             }
+            if byte == 0x0A && (scalar || inString) {
+                // The line ends the value (inside a string it is invalid JSON whatever follows); the newline
+                // itself is counted when the loop comes back here with no value started.
+                inString = false
+                escaped = false
+                values.append((Array(buffer[start!..<position]), startLine))
+                start = nil
+                continue
+            }
             if inString {
                 if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
-                if byte == 0x0A { line += 1 }
                 position += 1
                 continue
             }
@@ -86,8 +100,7 @@ struct ValueScanner {
             default: break
             }
             position += 1
-            let endsScalar = scalar && position < buffer.count && [0x20, 0x0A, 0x0D, 0x09].contains(buffer[position])
-            if (!scalar && depth <= 0) || endsScalar {
+            if !scalar && depth <= 0 {
                 values.append((Array(buffer[start!..<position]), startLine))
                 start = nil
             }

@@ -12,6 +12,19 @@ import Darwin
 /// surrogate escapes, duplicate keys and excessive nesting. Whatever is accepted here is accepted
 /// by every conforming JSON tool (jq, Python's `json`, browsers), which keeps record files portable.
 ///
+/// Where RFC 8259 leaves a choice to the implementation, the reader decides (pinned by
+/// `ConformanceTests`, whose `i_` cases are these):
+/// - duplicate keys are refused, including keys that differ only in Unicode normalization (`é` and
+///   `e` + U+0301): keys are Swift Strings, equal by canonical equivalence, so one would be unreachable;
+/// - a byte order mark is refused (RFC 8259 §8.1: JSON text must not begin with one);
+/// - escapes of lone or reversed UTF-16 surrogates (`\uD800`, `\uDC00\uD800`) are refused, since they
+///   cannot become a Swift String without being altered;
+/// - numbers: an integer literal that fits `Int64` is `.int` (`-0` is the integer 0), any other number is
+///   the nearest `Double` (so big integers are rounded); a literal that rounds to infinity (`1e309`) is
+///   refused like NaN, one that underflows (`1e-400`) is 0;
+/// - nesting is limited to `maxDepth` (default 512) arrays and objects;
+/// - only space, tab, LF and CR are whitespace (not form feed, NBSP or U+2028).
+///
 /// Parsing works directly on bytes without building intermediate Strings for numbers, since
 /// loading tens of thousands of records per second is a requirement.
 public struct JSONReader: Sendable {

@@ -137,6 +137,55 @@ struct CLITests {
         #expect(await engram("--store", dir.store, "list").lines == ["good1", "good2"])
     }
 
+    @Test("put - with one line that is not JSON reports one error for that line")
+    func putOneBadLine() async throws {
+        let dir = CLIDirectory()
+        let put = await engram("--store", dir.store, "put", dir.write("in.jsonl", "not json\n"))
+        #expect(put.status == 1)
+        #expect(put.stdout.isEmpty)
+        let errors = put.stderr.split(separator: "\n").filter { $0.hasPrefix("engram: line") }
+        #expect(errors.count == 1, "\(put.stderr)")
+        #expect(errors.first?.hasPrefix("engram: line 1:") == true, "\(put.stderr)")
+        #expect(put.stderr.contains("1 of 1 records were not saved"), "\(put.stderr)")
+    }
+
+    @Test("put - a bad line among good ones: the good ones are saved, the report names the bad line")
+    func putBadLineAmongGood() async throws {
+        let dir = CLIDirectory()
+        let input = dir.write("in.jsonl", """
+            {"id": "g1", "content": "one"}
+            {"id": "g2", "content": "two"}
+            this is not json at all
+            {"id": "g3", "content": "unterminated
+            {"id": "g4", "content": "four"} trailing words
+            {"id": "g5", "content": "five"}
+
+            """)
+        let put = await engram("--store", dir.store, "put", input)
+        #expect(put.status == 1)
+        #expect(put.lines == [#"{"id": "g1"}"#, #"{"id": "g2"}"#, #"{"id": "g4"}"#, #"{"id": "g5"}"#])
+        let errors = put.stderr.split(separator: "\n").filter { $0.hasPrefix("engram: line") }
+        #expect(errors.map { $0.prefix(16) } == ["engram: line 3: ", "engram: line 4: ", "engram: line 5: "], "\(put.stderr)")
+        #expect(put.stderr.contains("3 of 7 records were not saved"), "\(put.stderr)")
+        #expect(await engram("--store", dir.store, "list").lines == ["g1", "g2", "g4", "g5"])
+    }
+
+    @Test("put - a bad last line without a trailing newline is one error naming that line")
+    func putBadLastLineWithoutNewline() async throws {
+        let dir = CLIDirectory()
+        let input = dir.write("in.jsonl", "{\"id\": \"h1\", \"content\": \"fine\"}\n{\"id\": \"h2\", \"content\": nope}")
+        let put = await engram("--store", dir.store, "put", input)
+        #expect(put.status == 1)
+        #expect(put.lines == [#"{"id": "h1"}"#])
+        let errors = put.stderr.split(separator: "\n").filter { $0.hasPrefix("engram: line") }
+        #expect(errors.count == 1 && errors.first?.hasPrefix("engram: line 2:") == true, "\(put.stderr)")
+        #expect(put.stderr.contains("1 of 2 records were not saved"), "\(put.stderr)")
+        let scalar = await engram("--store", dir.store, "put", dir.write("tail.jsonl", "{\"id\": \"h3\", \"content\": \"ok\"}\nnot json"))
+        #expect(scalar.lines == [#"{"id": "h3"}"#])
+        #expect(scalar.stderr.split(separator: "\n").filter { $0.hasPrefix("engram: line") }.count == 1, "\(scalar.stderr)")
+        #expect(scalar.stderr.contains("engram: line 2:"), "\(scalar.stderr)")
+    }
+
     @Test("assembly put, get, list, delete")
     func assemblies() async throws {
         let dir = CLIDirectory()

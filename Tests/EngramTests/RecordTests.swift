@@ -48,6 +48,18 @@ struct RecordTests {
         #expect(Timestamp(parsing: now.description) == now)
     }
 
+    @Test("timestamps an offset would carry outside years 0000-9999 are refused (found by engram-fuzz)")
+    func timestampsOutsideTheWritableYears() throws {
+        #expect(Timestamp(parsing: "0000-01-01T00:00:00Z")?.description == "0000-01-01T00:00:00.000000Z")
+        #expect(Timestamp(parsing: "9999-12-31T23:59:59.999999Z")?.description == "9999-12-31T23:59:59.999999Z")
+        #expect(Timestamp(parsing: "0000-01-01T00:59:59-01:00")?.description == "0000-01-01T01:59:59.000000Z")
+        #expect(Timestamp(parsing: "0000-01-01T00:00:00+01:00") == nil)
+        #expect(Timestamp(parsing: "9999-12-31T23:59:59-00:01") == nil)
+        // A record carrying one is refused with a field error instead of crashing when it is written.
+        let record: JSONValue = ["content": "x", "created_at": "0000-01-01T00:00:00+01:00"]
+        #expect(throws: EngramError.self) { try MemoryEntry(json: record, source: "test", strict: false) }
+    }
+
     @Test("a memory round-trips every field, unknown fields included")
     func memoryRoundTrip() throws {
         var m = MemoryEntry(id: "m1", content: "tab\there, \"quoted\", unicode ☃, newline\n", embedding: [0.1, -2.5e-7, 3, 0],

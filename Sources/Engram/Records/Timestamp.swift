@@ -101,8 +101,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard i == b.count else { return nil }
         let days = Timestamp.days(fromCivil: year, month, day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        // A UTC offset can carry a time past year 0000 or 9999, which `description` cannot write in four
+        // digits (before year 0 it used to trap): refuse it here, where the text comes from outside.
+        guard Timestamp.writable.contains(seconds * 1_000_000 + micros) else { return nil }
         self.microseconds = seconds * 1_000_000 + micros
     }
+
+    /// The instants `description` writes exactly: 0000-01-01T00:00:00Z through 9999-12-31T23:59:59.999999Z.
+    static let writable: ClosedRange<Int64> =
+        days(fromCivil: 0, 1, 1) * 86_400_000_000...(days(fromCivil: 10_000, 1, 1) * 86_400_000_000 - 1)
 
     /// The ISO-8601 form with `:` written as `_`, usable in a file name everywhere (backups, quarantine, restore).
     public var fileNameForm: String { String(description.map { $0 == ":" ? "_" : $0 }) }
