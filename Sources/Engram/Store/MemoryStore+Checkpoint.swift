@@ -62,8 +62,8 @@ extension MemoryStore {
             return
         }
         defer { lock.leaveCheckpointGate() }
-        let vectorsDue = vectorTierNeedsWrite && !vectorTierBroken && (writeVectors || (vectors?.changesSincePersist ?? 0) >= vectorCheckpointInterval)
-        guard force || changesSinceCheckpoint > 0 || vectorsDue else { return }
+        let derivedDue = derivedPersistDue(all: writeVectors, interval: vectorCheckpointInterval)
+        guard force || changesSinceCheckpoint > 0 || derivedDue else { return }
         index.journalSequence = sequence
         let snapshot = index
         let layout = self.layout
@@ -85,11 +85,9 @@ extension MemoryStore {
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         try await journal.reset()
         changesSinceCheckpoint = 0
-        if vectorsDue, let vectors {
-            // After the index: the tier's files are checked against the index at open, never the reverse.
-            let snapshot = try vectors.snapshot(journalSequence: snapshot.journalSequence)
-            try await engine.loop.run { try VectorTier.write(snapshot, to: layout.vectorIndexDirectory) }
-            vectorTierNeedsWrite = false
+        if derivedDue {
+            // After the index: a tier's files are checked against the index at open, never the reverse.
+            try await persistDerived(all: writeVectors, interval: vectorCheckpointInterval, journalSequence: snapshot.journalSequence)
         }
     }
 

@@ -66,14 +66,11 @@ extension MemoryStore {
 
     /// Applies durable records to the in-memory index, membership map and caches.
     func apply(_ records: [PreparedRecord]) {
-        var upserts: [(kind: RecordKind, id: String, vector: [Float], version: Timestamp)] = []
-        var removals: [(kind: RecordKind, id: String)] = []
+        var changes = DerivedChanges()
         for record in records {
-            let vector = record.kind == .memory ? record.memory?.embedding : record.assembly?.compositeEmbedding
-            let version = record.kind == .memory ? record.memory?.updatedAt : record.assembly?.updatedAt
-            if let vector, let version { upserts.append((record.kind, record.id, vector, version)) } else { removals.append((record.kind, record.id)) }
+            if let memory = record.memory { changes.upsert(memory) } else if let assembly = record.assembly { changes.upsert(assembly) } else { changes.remove(record.kind, record.id) }
         }
-        applyToVectors(upserts: upserts, removals: removals)
+        applyToDerived(changes)
         for record in records {
             switch record.kind {
             case .memory:
@@ -109,7 +106,7 @@ extension MemoryStore {
     }
 
     func applyRemoval(kind: RecordKind, id: String) {
-        applyToVectors(upserts: [], removals: [(kind, id)])
+        applyToDerived(DerivedChanges(removals: [(kind, id)]))
         switch kind {
         case .memory:
             index.memories[id] = nil
@@ -124,18 +121,4 @@ extension MemoryStore {
         noteChanges(1)
     }
 
-    /// Keeps the vector tier in step with durable records. A failure here (FAISS out of memory) does not undo
-    /// the durable write: the tier is marked stale and is resynced from the records at the next open.
-    func applyToVectors(upserts: [(kind: RecordKind, id: String, vector: [Float], version: Timestamp)], removals: [(kind: RecordKind, id: String)]) {
-        // While the tier is still loading, changes are left out here: the load catches up from the records.
-        guard let vectors, vectorTierReady, !upserts.isEmpty || !removals.isEmpty else { return }
-        do {
-            try vectors.apply(upserts: upserts, removals: removals)
-            vectorTierNeedsWrite = true
-        } catch {
-            logger.error("engram: the vector index could not be updated (\(error)); it is rebuilt from the records at the next open")
-            vectorTierBroken = true
-            _ = try? Sys.unlink(layout.vectorIndexDirectory + "/" + VectorFiles.manifest)
-        }
-    }
 }

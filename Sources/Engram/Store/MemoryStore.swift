@@ -22,14 +22,9 @@ public actor MemoryStore {
     let logger: Logger
     /// The L1 vector tier (nil when opened with `loadVectorTier: false`).
     package nonisolated let vectors: VectorTier?
-    /// Changes applied to the vector tier since it was last written to `vector_index/`.
-    var vectorTierNeedsWrite = false
-    /// An update of the tier failed: it is never written again by this process (open rebuilds it).
-    var vectorTierBroken = false
-    /// The vector tier loads in the background after open (its files are large); see ``waitForVectorTier()``.
-    var vectorLoad: Task<Void, Never>?
-    var vectorTierReady = false
-    var vectorLoadError: EngramError?
+    /// Every derived tier (the vector tier among them), driven through one interface: see ``DerivedIndex``
+    /// and `MemoryStore+DerivedData.swift`.
+    var derivedTiers: [DerivedTierSlot] = []
 
     var index: CentralIndex
     /// memory id → the assemblies that list it.
@@ -71,6 +66,7 @@ public actor MemoryStore {
         self.sequence = index.journalSequence
         self.memoryCache = LRUCache(capacity: configuration.cacheCapacity)
         self.assemblyCache = LRUCache(capacity: configuration.cacheCapacity)
+        if let vectors { derivedTiers.append(DerivedTierSlot(index: vectors)) }
     }
 
     /// Opens (and, with `createIfMissing`, creates) the store at `path`.
@@ -89,7 +85,7 @@ public actor MemoryStore {
                                 vectors: configuration.loadVectorTier ? VectorTier(metric: configuration.metric) : nil)
         await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
         try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
-        if configuration.loadVectorTier { await store.startVectorLoad(index: index) }
+        await store.startDerivedLoads(index: index)
         if !configuration.readOnly { try await store.reconcileAssemblies(journaled: report.journaledMemoryIDs) }
         return store
     }
@@ -109,7 +105,7 @@ public actor MemoryStore {
         guard !configuration.readOnly else { return }
         do {
             journal = try AppendOnlyFile(path: layout.journalPath, loop: configuration.eventLoop)
-            if needsCheckpoint { try await checkpoint(force: true, writeVectors: vectorTierNeedsWrite) }
+            if needsCheckpoint { try await checkpoint(force: true, writeVectors: derivedNeedsWrite) }
         } catch {
             lock?.release()
             lock = nil
@@ -128,7 +124,7 @@ public actor MemoryStore {
             lock = nil
         }
         if let task = checkpointTask { await task.value }
-        if let load = vectorLoad { await load.value }
+        await waitForDerivedLoads()
         if !configuration.readOnly, damaged == nil {
             try await checkpoint(force: false, writeVectors: true)
         }

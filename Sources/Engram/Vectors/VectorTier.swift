@@ -27,7 +27,7 @@ package final class VectorTier: Sendable {
     let metric: DistanceMetric
     let state: Mutex<State>
 
-    init(metric: DistanceMetric) {
+    required init(metric: DistanceMetric) {
         self.metric = metric
         state = Mutex(State(memories: VectorSet(kind: .memory, metric: metric), assemblies: VectorSet(kind: .assembly, metric: metric)))
     }
@@ -90,7 +90,7 @@ package final class VectorTier: Sendable {
 
     /// Which records' vectors are missing or stale against the central index, and which vectors belong to no
     /// live record. O(records) in memory, no I/O.
-    func differences(from index: CentralIndex) -> (reload: [(RecordKind, String)], remove: [(RecordKind, String)]) {
+    func vectorDifferences(from index: CentralIndex) -> (reload: [(RecordKind, String)], remove: [(RecordKind, String)]) {
         state.withLock { state in
             var reload: [(RecordKind, String)] = []
             var remove: [(RecordKind, String)] = []
