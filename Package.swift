@@ -30,11 +30,16 @@ let package = Package(
         // A thin extern "C" shim over Debian's static C++ libfaiss.a (which ships no c_api symbols).
         .target(
             name: "CFaissShim",
+            // openmp/ holds a minimal omp.h for faiss/impl/HNSW.h (the toolchain's clang has none).
+            cxxSettings: [.headerSearchPath("openmp")],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("lapack"),
                 .linkedLibrary("blas"), .linkedLibrary("m"), .linkedLibrary("stdc++"),
             ]
         ),
+
+        /// Float32 distance kernels and the PQ lookup, AVX2/FMA chosen at run time with a scalar fallback.
+        .target(name: "CEngramKernels"),
 
         /// One Linux call Swift's Glibc module does not expose (renameat2 with RENAME_EXCHANGE).
         .target(name: "CEngramSys"),
@@ -46,6 +51,8 @@ let package = Package(
         .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys"]),
         /// The FAISS-backed L1 vector tier.
         .target(name: "EngramVector", dependencies: ["CFaissShim"]),
+        /// The L2 tier's engine: Vamana graph build, the on-disk format (docs/GRAPH.md), mmapped search.
+        .target(name: "EngramGraph", dependencies: ["CEngramKernels", "EngramVector", "EngramIO", "EngramJSON", "CXXHash"]),
         /// The store: records, central index, journal, cache.
         .target(name: "Engram", dependencies: [
             "EngramIO", "EngramJSON", "EngramVector", "CXXHash", .product(name: "Logging", package: "swift-log"),
@@ -66,12 +73,15 @@ let package = Package(
         /// Fuzzes the JSON reader and record decoding: a regression runner over saved inputs; with -DENGRAM_FUZZ and
         /// -sanitize=fuzzer,address on the command line (tools/fuzz.sh), the libFuzzer binary.
         .executableTarget(name: "engram-fuzz", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
+        /// Figures for the graph engine: kernels vs a plain loop, build and search vs FAISS HNSW and flat.
+        .executableTarget(name: "engram-graph-bench", dependencies: ["EngramGraph", "EngramVector", "EngramIO", "EngramJSON", "CEngramKernels"]),
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
 
         // MARK: Tests
         .testTarget(name: "EngramJSONTests", dependencies: ["EngramJSON"]),
         .testTarget(name: "EngramIOTests", dependencies: ["EngramIO"]),
         .testTarget(name: "EngramVectorTests", dependencies: ["EngramVector"]),
+        .testTarget(name: "EngramGraphTests", dependencies: ["EngramGraph", "CEngramKernels", "EngramVector", "EngramIO", "EngramJSON"]),
         .testTarget(name: "EngramTests", dependencies: ["Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
         .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
     ],

@@ -10,6 +10,8 @@
 
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/impl/ProductQuantizer.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
@@ -27,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <vector>
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -38,6 +41,15 @@ extern "C" void omp_set_num_threads(int);
 
 struct engram_faiss_index {
     std::unique_ptr<faiss::IndexIDMap2> idx; // owns its flat sub-index (own_fields)
+};
+
+struct engram_faiss_pq {
+    faiss::ProductQuantizer pq;
+    bool trained = false;
+};
+
+struct engram_faiss_hnsw {
+    std::unique_ptr<faiss::IndexHNSWFlat> idx;
 };
 
 namespace {
@@ -596,5 +608,160 @@ int engram_faiss_read_file(const char *path, engram_faiss_index **out) {
     return rc;
     ENGRAM_CATCH
 }
+
+// ---------------------------------------------------------------- product quantizer
+
+int engram_faiss_pq_new(int64_t d, int64_t M, int nbits, engram_faiss_pq **out) {
+    ENGRAM_TRY
+    REQUIRE_ARG(out != nullptr, "out is NULL");
+    REQUIRE_ARG(d >= 1 && d <= INT32_MAX, "dimension must be in 1...%d, got %lld", INT32_MAX, (long long)d);
+    REQUIRE_ARG(M >= 1 && M <= d && d % M == 0,
+                "sub-quantizer count M must divide the dimension %lld, got %lld", (long long)d, (long long)M);
+    REQUIRE_ARG(nbits == 8, "only 8-bit codes are supported, got nbits = %d", nbits);
+    std::unique_ptr<engram_faiss_pq> h(new engram_faiss_pq{faiss::ProductQuantizer(size_t(d), size_t(M), 8)});
+    h->pq.verbose = false;
+    g_live_handles.fetch_add(1);
+    *out = h.release();
+    ENGRAM_CATCH
+}
+
+void engram_faiss_pq_free(engram_faiss_pq *pq) {
+    if (!pq) return;
+    try {
+        delete pq;
+    } catch (...) {
+    }
+    g_live_handles.fetch_sub(1);
+}
+
+int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int iterations, int64_t seed) {
+    ENGRAM_TRY
+    REQUIRE_ARG(h != nullptr && x != nullptr, "pq or vectors pointer is NULL");
+    REQUIRE_ARG(n >= 1, "training needs at least one vector, got %lld", (long long)n);
+    REQUIRE_ARG(iterations >= 0, "iterations must be >= 0, got %d", iterations);
+    apply_threads();
+    faiss::ProductQuantizer &pq = h->pq;
+    // The caller picks the sample size; these keep FAISS from printing its
+    // "please provide at least N training points" warning to stderr, and
+    // from subsampling behind the caller's back.
+    pq.cp.min_points_per_centroid = 1;
+    pq.cp.max_points_per_centroid = 1 << 30;
+    pq.cp.verbose = false;
+    pq.cp.seed = int(seed & 0x7fffffff);
+    if (iterations > 0) pq.cp.niter = iterations;
+    if (size_t(n) >= pq.ksub) {
+        pq.train(size_t(n), x);
+    } else {
+        // k-means refuses fewer points than centroids: repeat the sample
+        // (a tiny graph gets exact codes for its points anyway).
+        std::vector<float> rep(pq.ksub * pq.d);
+        for (size_t i = 0; i < pq.ksub; i++)
+            std::memcpy(&rep[i * pq.d], x + (i % size_t(n)) * pq.d, pq.d * sizeof(float));
+        pq.train(pq.ksub, rep.data());
+    }
+    h->trained = true;
+    ENGRAM_CATCH
+}
+
+int engram_faiss_pq_compute_codes(const engram_faiss_pq *h, int64_t n, const float *x, uint8_t *codes) {
+    ENGRAM_TRY
+    REQUIRE_ARG(h != nullptr, "pq is NULL");
+    REQUIRE_ARG(h->trained, "the product quantizer is not trained");
+    REQUIRE_ARG(n >= 0, "vector count must be >= 0, got %lld", (long long)n);
+    if (n == 0) return 0;
+    REQUIRE_ARG(x != nullptr && codes != nullptr, "vectors or codes pointer is NULL");
+    apply_threads();
+    h->pq.compute_codes(x, codes, size_t(n));
+    ENGRAM_CATCH
+}
+
+int engram_faiss_pq_decode(const engram_faiss_pq *h, int64_t n, const uint8_t *codes, float *x) {
+    ENGRAM_TRY
+    REQUIRE_ARG(h != nullptr, "pq is NULL");
+    REQUIRE_ARG(h->trained, "the product quantizer is not trained");
+    REQUIRE_ARG(n >= 0, "code count must be >= 0, got %lld", (long long)n);
+    if (n == 0) return 0;
+    REQUIRE_ARG(x != nullptr && codes != nullptr, "vectors or codes pointer is NULL");
+    h->pq.decode(codes, x, size_t(n));
+    ENGRAM_CATCH
+}
+
+int engram_faiss_pq_get_centroids(const engram_faiss_pq *h, float *out, int64_t capacity) {
+    ENGRAM_TRY
+    REQUIRE_ARG(h != nullptr && out != nullptr, "pq or out pointer is NULL");
+    REQUIRE_ARG(h->trained, "the product quantizer is not trained");
+    const std::vector<float> &c = h->pq.centroids;
+    REQUIRE_ARG(capacity >= 0 && size_t(capacity) >= c.size(), "out holds %lld floats, %zu needed",
+                (long long)capacity, c.size());
+    std::memcpy(out, c.data(), c.size() * sizeof(float));
+    ENGRAM_CATCH
+}
+
+int64_t engram_faiss_pq_code_size(const engram_faiss_pq *h) { return h ? int64_t(h->pq.code_size) : -1; }
+
+// ---------------------------------------------------------------- HNSW
+
+int engram_faiss_hnsw_new(int64_t d, int M, int efConstruction, int efSearch, int metric,
+                          engram_faiss_hnsw **out) {
+    ENGRAM_TRY
+    REQUIRE_ARG(out != nullptr, "out is NULL");
+    REQUIRE_ARG(d >= 1 && d <= INT32_MAX, "dimension must be in 1...%d, got %lld", INT32_MAX, (long long)d);
+    REQUIRE_ARG(M >= 2, "M must be >= 2, got %d", M);
+    REQUIRE_ARG(efConstruction >= 1 && efSearch >= 1, "efConstruction and efSearch must be >= 1");
+    REQUIRE_ARG(metric == ENGRAM_FAISS_METRIC_L2 || metric == ENGRAM_FAISS_METRIC_INNER_PRODUCT,
+                "unknown metric %d", metric);
+    std::unique_ptr<engram_faiss_hnsw> h(new engram_faiss_hnsw{std::unique_ptr<faiss::IndexHNSWFlat>(
+            new faiss::IndexHNSWFlat(int(d), M, faiss::MetricType(metric)))});
+    h->idx->hnsw.efConstruction = efConstruction;
+    h->idx->hnsw.efSearch = efSearch;
+    h->idx->verbose = false;
+    g_live_handles.fetch_add(1);
+    *out = h.release();
+    ENGRAM_CATCH
+}
+
+void engram_faiss_hnsw_free(engram_faiss_hnsw *index) {
+    if (!index) return;
+    try {
+        delete index;
+    } catch (...) {
+    }
+    g_live_handles.fetch_sub(1);
+}
+
+int engram_faiss_hnsw_set_ef_search(engram_faiss_hnsw *index, int efSearch) {
+    ENGRAM_TRY
+    REQUIRE_ARG(index != nullptr, "index is NULL");
+    REQUIRE_ARG(efSearch >= 1, "efSearch must be >= 1, got %d", efSearch);
+    index->idx->hnsw.efSearch = efSearch;
+    ENGRAM_CATCH
+}
+
+int engram_faiss_hnsw_add(engram_faiss_hnsw *index, int64_t n, const float *x) {
+    ENGRAM_TRY
+    REQUIRE_ARG(index != nullptr, "index is NULL");
+    REQUIRE_ARG(n >= 0, "vector count must be >= 0, got %lld", (long long)n);
+    if (n == 0) return 0;
+    REQUIRE_ARG(x != nullptr, "vectors pointer is NULL");
+    apply_threads();
+    index->idx->add(n, x);
+    ENGRAM_CATCH
+}
+
+int engram_faiss_hnsw_search(const engram_faiss_hnsw *index, int64_t nq, const float *x, int64_t k,
+                             float *distances, int64_t *labels) {
+    ENGRAM_TRY
+    REQUIRE_ARG(index != nullptr, "index is NULL");
+    REQUIRE_ARG(nq >= 0, "query count must be >= 0, got %lld", (long long)nq);
+    REQUIRE_ARG(k >= 1, "k must be >= 1, got %lld", (long long)k);
+    if (nq == 0) return 0;
+    REQUIRE_ARG(x != nullptr && distances != nullptr && labels != nullptr,
+                "queries, distances or labels pointer is NULL");
+    apply_threads();
+    index->idx->search(nq, x, k, distances, labels);
+    ENGRAM_CATCH
+}
+
+int64_t engram_faiss_hnsw_count(const engram_faiss_hnsw *index) { return index ? index->idx->ntotal : -1; }
 
 } // extern "C"

@@ -149,6 +149,54 @@ int engram_faiss_write_file(const engram_faiss_index *index, const char *path);
  *  engram_faiss_deserialize. Missing/unreadable path -> ENGRAM_FAISS_E_IO. */
 int engram_faiss_read_file(const char *path, engram_faiss_index **out);
 
+/* ---- product quantizer (faiss::ProductQuantizer) ----------------------- */
+
+/** Opaque handle: owns one faiss::ProductQuantizer with 8-bit codes. Used by
+ *  the graph tier to train and encode; it keeps its own copy of the centroids
+ *  so that search needs no FAISS. Not internally synchronised. */
+typedef struct engram_faiss_pq engram_faiss_pq;
+
+/** Creates an untrained quantizer: dimension d split into M sub-vectors of
+ *  d/M components (d % M == 0), each quantized to one of 2^nbits centroids.
+ *  nbits must be 8 (one byte per sub-quantizer, what the kernels read). */
+int engram_faiss_pq_new(int64_t d, int64_t M, int nbits, engram_faiss_pq **out);
+void engram_faiss_pq_free(engram_faiss_pq *pq);
+/** Trains on n vectors (n >= 1) with k-means of `iterations` rounds per
+ *  sub-space (0: FAISS's default 25), seeded with `seed`. Fewer training
+ *  vectors than centroids is allowed (FAISS warns otherwise: the warning is
+ *  silenced, the caller chooses the sample). */
+int engram_faiss_pq_train(engram_faiss_pq *pq, int64_t n, const float *x, int iterations, int64_t seed);
+/** Encodes n vectors into n * M bytes at codes. Requires a trained pq. */
+int engram_faiss_pq_compute_codes(const engram_faiss_pq *pq, int64_t n, const float *x, uint8_t *codes);
+/** Decodes n codes into n * d floats. */
+int engram_faiss_pq_decode(const engram_faiss_pq *pq, int64_t n, const uint8_t *codes, float *x);
+/** Copies the centroids, M * 2^nbits * (d/M) floats laid out
+ *  [m][centroid][component], into out. */
+int engram_faiss_pq_get_centroids(const engram_faiss_pq *pq, float *out, int64_t capacity);
+/** Number of bytes per code (M for nbits = 8); -1 if pq is NULL. */
+int64_t engram_faiss_pq_code_size(const engram_faiss_pq *pq);
+
+/* ---- HNSW (faiss::IndexHNSWFlat), for benchmark baselines -------------- */
+
+/** Opaque handle: owns one faiss::IndexHNSWFlat. Labels are insertion
+ *  positions 0..<count. Not internally synchronised. */
+typedef struct engram_faiss_hnsw engram_faiss_hnsw;
+
+/** Creates an empty IndexHNSWFlat with M links per node (M >= 2),
+ *  efConstruction and efSearch (>= 1) and metric ENGRAM_FAISS_METRIC_*. */
+int engram_faiss_hnsw_new(int64_t d, int M, int efConstruction, int efSearch, int metric,
+                          engram_faiss_hnsw **out);
+void engram_faiss_hnsw_free(engram_faiss_hnsw *index);
+/** Sets efSearch (>= 1) for later searches. */
+int engram_faiss_hnsw_set_ef_search(engram_faiss_hnsw *index, int efSearch);
+/** Adds n vectors (uses engram_faiss_set_num_threads threads). */
+int engram_faiss_hnsw_add(engram_faiss_hnsw *index, int64_t n, const float *x);
+/** k-NN search for nq queries, same output convention as engram_faiss_search. */
+int engram_faiss_hnsw_search(const engram_faiss_hnsw *index, int64_t nq, const float *x, int64_t k,
+                             float *distances, int64_t *labels);
+/** Number of vectors; -1 if index is NULL. */
+int64_t engram_faiss_hnsw_count(const engram_faiss_hnsw *index);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
