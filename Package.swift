@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Engram", targets: ["Engram"]),
         .library(name: "EngramCLI", targets: ["EngramCLI"]),
         .executable(name: "engram", targets: ["engram"]),
+        .executable(name: "engram-graph", targets: ["engram-graph"]),
         .executable(name: "engram-bench", targets: ["engram-bench"]),
     ],
     dependencies: [
@@ -55,7 +56,7 @@ let package = Package(
         .target(name: "EngramGraph", dependencies: ["CEngramKernels", "EngramVector", "EngramIO", "EngramJSON", "CXXHash"]),
         /// The store: records, central index, journal, cache.
         .target(name: "Engram", dependencies: [
-            "EngramIO", "EngramJSON", "EngramVector", "CXXHash", .product(name: "Logging", package: "swift-log"),
+            "EngramIO", "EngramJSON", "EngramVector", "EngramGraph", "CEngramKernels", "CXXHash", .product(name: "Logging", package: "swift-log"),
         ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [
@@ -63,6 +64,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
+        /// `engram-graph build`: the L2 graph builder, a process of its own (the store launches it in the background).
+        .executableTarget(name: "engram-graph", dependencies: ["EngramCLI"]),
         .executableTarget(name: "engram-bench", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
         /// The crash and fault suite: the writer workload's audit, shared by the tests and `engram-faults`.
         .target(name: "EngramFaultSuite", dependencies: ["Engram", "EngramIO", "EngramJSON", "CEngramSys"]),

@@ -10,15 +10,21 @@ extension MemoryStore {
     /// can be hundreds of MB). Searches wait for the tier they use; writes made meanwhile are caught up from the
     /// records when it finishes (by their versions).
     func startDerivedLoads(index snapshot: CentralIndex) {
-        for slot in derivedTiers.indices { startLoad(derivedTiers[slot].index, slot: slot, snapshot: snapshot) }
+        // One after the other, in slot order: a tier may depend on the one before (L1 on L2's coverage).
+        var previous: Task<Void, Never>?
+        for slot in derivedTiers.indices {
+            startLoad(derivedTiers[slot].index, slot: slot, snapshot: snapshot, after: previous)
+            previous = derivedTiers[slot].load
+        }
     }
 
-    private func startLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, snapshot: CentralIndex) {
+    private func startLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, snapshot: CentralIndex, after previous: Task<Void, Never>?) {
         let layout = self.layout
         let configuration = self.configuration
         let committed = recovery.committedTemporaryFiles
         let context = DerivedIndexContext(metric: configuration.metric, dimension: snapshot.embeddingDimension)
         derivedTiers[slot].load = Task {
+            await previous?.value
             do {
                 if Index.self == VectorTier.self { try? FaissIndex.setThreadCount(configuration.searchThreads) }
                 let outcome = try await configuration.eventLoop.run {
@@ -39,8 +45,23 @@ extension MemoryStore {
             recovery.resyncedVectors = outcome.resynced
         }
         for path in outcome.unreadable where !recovery.unreadableRecords.contains(path) { recovery.unreadableRecords.append(path) }
-        var changed = outcome.changed
-        // Catch up with the writes made while loading, until a diff (computed without suspending) is empty.
+        let changed = try await catchUp(tier, slot: slot) || outcome.changed
+        if tier.differences(from: index).reload.isEmpty {
+            derivedTiers[slot].ready = true
+            if changed && !configuration.readOnly { derivedTiers[slot].needsWrite = true }
+        } else {
+            failLoad(slot: slot, EngramError(code: .io, message: "the \(tier.name) could not catch up with the writes made while it loaded",
+                                             operation: "load \(tier.name)", path: layout.root + "/" + Index.directoryName, remedy: "reopen the store"))
+        }
+        if outcome.changed {
+            logger.notice("engram: \(tier.name) of \(layout.root): \(recovery.summary)")
+        }
+    }
+
+    /// Brings a tier in line with the central index by re-reading the records it holds at another version,
+    /// until a diff (computed without suspending) is empty. Returns whether anything changed.
+    func catchUp<Index: DerivedIndex>(_ tier: Index, slot: Int) async throws -> Bool {
+        var changed = false
         for _ in 0..<100 {
             let differences = tier.differences(from: index)
             if differences.isEmpty { break }
@@ -56,16 +77,7 @@ extension MemoryStore {
             try tier.apply(changes)
             changed = true
         }
-        if tier.differences(from: index).reload.isEmpty {
-            derivedTiers[slot].ready = true
-            if changed && !configuration.readOnly { derivedTiers[slot].needsWrite = true }
-        } else {
-            failLoad(slot: slot, EngramError(code: .io, message: "the \(tier.name) could not catch up with the writes made while it loaded",
-                                             operation: "load \(tier.name)", path: layout.root + "/" + Index.directoryName, remedy: "reopen the store"))
-        }
-        if outcome.changed {
-            logger.notice("engram: \(tier.name) of \(layout.root): \(recovery.summary)")
-        }
+        return changed
     }
 
     private func failLoad(slot: Int, _ error: any Error) {

@@ -3,21 +3,27 @@ import EngramJSON
 import EngramVector
 
 extension MemoryStore {
-    /// The `k` records nearest to `vector`, best first, exact (FAISS flat index), hydrated from the cache or disk.
+    /// The `k` records nearest to `vector`, best first, hydrated from the cache or disk.
+    ///
+    /// L1 (exact FAISS, every record the graph does not hold) and, when the store has one, the L2 graph
+    /// (`engram-graph build`) are searched together and merged by distance; a record deleted or written again
+    /// since the graph was built is never returned from it.
     ///
     /// - Parameters:
     ///   - scope: memories (default), assemblies (by their composite embedding), or both.
     ///   - metadata: only records whose top-level `metadata` has each of these keys with an equal value.
+    ///   - options: the graph search's list size and beam width, and "deep search" (see ``SearchOptions``).
     /// - Throws: ``EngramError/Code/dimensionMismatch`` or ``EngramError/Code/invalidVector`` for a bad query.
     public nonisolated func search(
-        vector: [Float], k: Int = 10, scope: SearchScope = .memories, metadata: JSONObject = [:]
+        vector: [Float], k: Int = 10, scope: SearchScope = .memories, metadata: JSONObject = [:], options: SearchOptions = SearchOptions()
     ) async throws -> [SearchResult] {
-        try await search(vectors: [vector], k: k, scope: scope, metadata: metadata)[0]
+        try await search(vectors: [vector], k: k, scope: scope, metadata: metadata, options: options)[0]
     }
 
     /// Many queries at once (FAISS batches them through BLAS: much cheaper per query than one at a time).
     public nonisolated func search(
-        vectors queries: [[Float]], k: Int = 10, scope: SearchScope = .memories, metadata: JSONObject = [:]
+        vectors queries: [[Float]], k: Int = 10, scope: SearchScope = .memories, metadata: JSONObject = [:],
+        options: SearchOptions = SearchOptions()
     ) async throws -> [[SearchResult]] {
         let operation = "search"
         guard let tier = vectors else {
@@ -28,6 +34,7 @@ extension MemoryStore {
             throw EngramError(code: .usage, message: "k must be at least 1, got \(k)", operation: operation, remedy: "ask for k >= 1 results")
         }
         try await waitForVectorTier()
+        try await refreshGraphIfChanged()
         let dimension = await embeddingDimension
         for (n, query) in queries.enumerated() {
             let which = queries.count > 1 ? "query \(n): " : ""
@@ -50,11 +57,11 @@ extension MemoryStore {
             // With a metadata filter, fetch more candidates until k pass or the kind is exhausted.
             var want = metadata.isEmpty ? k : k * 4
             var pending = Array(queries.indices)
-            let available = tier.count(kind)
+            let available = tier.count(kind) + (kind == .memory ? graphTier?.liveCount ?? 0 : 0)
             while !pending.isEmpty {
                 let hits: [[(id: String, score: Float)]]
                 do {
-                    hits = try tier.search(pending.map { queries[$0] }, k: min(want, max(available, 1)), kind: kind)
+                    hits = try layeredSearch(pending.map { queries[$0] }, k: min(want, max(available, 1)), kind: kind, tier: tier, options: options)
                 } catch {
                     throw EngramError(code: .io, message: "the vector index failed: \(error.message)", operation: operation, path: layout.vectorIndexDirectory,
                                       remedy: "run `engram verify`; reopening the store rebuilds the vector index if it is damaged")

@@ -15,6 +15,7 @@ extension MemoryStore {
             changesSinceCheckpoint: changesSinceCheckpoint,
             journalSequence: sequence,
             readOnly: configuration.readOnly,
-            path: layout.root)
+            path: layout.root,
+            graph: graphStatistics())
     }
 }

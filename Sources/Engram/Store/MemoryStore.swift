@@ -22,6 +22,8 @@ public actor MemoryStore {
     let logger: Logger
     /// The L1 vector tier (nil when opened with `loadVectorTier: false`).
     package nonisolated let vectors: VectorTier?
+    /// The L2 graph tier (`graph_index/`), present with the vector tier; L1 holds only what it does not.
+    nonisolated let graphTier: GraphTier?
     /// Every derived tier (the vector tier among them), driven through one interface: see ``DerivedIndex``
     /// and `MemoryStore+DerivedData.swift`.
     var derivedTiers: [DerivedTierSlot] = []
@@ -58,6 +60,7 @@ public actor MemoryStore {
 
     init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex, vectors: VectorTier?) {
         self.vectors = vectors
+        self.graphTier = vectors.map { _ in GraphTier(metric: configuration.metric) }
         self.layout = layout
         self.configuration = configuration
         self.engine = FileEngine(loop: configuration.eventLoop)
@@ -66,7 +69,12 @@ public actor MemoryStore {
         self.sequence = index.journalSequence
         self.memoryCache = LRUCache(capacity: configuration.cacheCapacity)
         self.assemblyCache = LRUCache(capacity: configuration.cacheCapacity)
-        if let vectors { derivedTiers.append(DerivedTierSlot(index: vectors)) }
+        // The graph first: the vector tier's catch-up asks it which records it covers.
+        if let graphTier { derivedTiers.append(DerivedTierSlot(index: graphTier)) }
+        if let vectors {
+            vectors.layer(over: graphTier)
+            derivedTiers.append(DerivedTierSlot(index: vectors))
+        }
     }
 
     /// Opens (and, with `createIfMissing`, creates) the store at `path`.

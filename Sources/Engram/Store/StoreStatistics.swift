@@ -18,6 +18,8 @@ public struct StoreStatistics: Sendable, Equatable {
     public var journalSequence: Int64
     public var readOnly: Bool
     public var path: String
+    /// The L2 graph (nil when the store has none).
+    public var graph: GraphStatistics? = nil
 
     /// As JSON, the keys SPEC §4 names first.
     public var json: JSONValue {
@@ -35,6 +37,7 @@ public struct StoreStatistics: Sendable, Equatable {
             "journal_seq": .int(journalSequence),
             "read_only": .bool(readOnly),
             "store": .string(path),
+            "graph": graph?.json ?? .null,
         ])
     }
 }

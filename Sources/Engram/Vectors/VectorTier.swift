@@ -26,6 +26,12 @@ package final class VectorTier: Sendable {
 
     let metric: DistanceMetric
     let state: Mutex<State>
+    /// The L2 graph this tier sits on: memories it holds at their current version need no vector here, so L1
+    /// shrinks to the delta (what was written since the graph's build) once a graph is in place.
+    let lower = Mutex<GraphTier?>(nil)
+
+    /// Makes this tier hold only what `graph` does not (nil: everything again).
+    func layer(over graph: GraphTier?) { lower.withLock { $0 = graph } }
 
     required init(metric: DistanceMetric) {
         self.metric = metric
@@ -91,10 +97,15 @@ package final class VectorTier: Sendable {
     /// Which records' vectors are missing or stale against the central index, and which vectors belong to no
     /// live record. O(records) in memory, no I/O.
     func vectorDifferences(from index: CentralIndex) -> (reload: [(RecordKind, String)], remove: [(RecordKind, String)]) {
-        state.withLock { state in
+        let graph = lower.withLock { $0 }
+        return state.withLock { state in
             var reload: [(RecordKind, String)] = []
             var remove: [(RecordKind, String)] = []
             for (id, entry) in index.memories where entry.dimension != nil {
+                if let graph, graph.covers(id, version: entry.updatedAt) {
+                    if state.memories.version(of: id) != nil { remove.append((.memory, id)) }
+                    continue
+                }
                 if state.memories.version(of: id) != entry.updatedAt { reload.append((.memory, id)) }
             }
             for id in state.memories.ids.keys where index.memories[id]?.dimension == nil { remove.append((.memory, id)) }

@@ -1,0 +1,137 @@
+import EngramGraph
+import EngramIO
+import EngramVector
+import Synchronization
+
+/// The L2 tier as the store sees it: the current on-disk Vamana graph (`graph_index/`, built by `engram-graph
+/// build`, never written by the store) and which of its nodes no longer stand for their record — deleted or
+/// written again since the build — so that search never returns them and L1 holds those records instead.
+///
+/// A ``DerivedIndex`` like the others: fed every write (a write to a record the graph holds tombstones its node),
+/// caught up by version at open (nodes whose record is gone or at another version are tombstoned, without reading
+/// any record), and rebuilt by repair. It persists nothing itself: its files come whole from the builder.
+final class GraphTier: Sendable {
+    struct State {
+        var graph: DiskGraph?
+        /// Nodes whose record was deleted or replaced since the build: navigated through, never returned.
+        var stale = Set<Int32>()
+        /// `CURRENT`'s identity when the graph was opened (a hot swap changes it).
+        var identity: [Int] = []
+        /// Why no graph is in use although `graph_index/` has one (damage, a foreign dimension or metric).
+        var problem: String?
+    }
+
+    let metric: DistanceMetric
+    let state: Mutex<State>
+
+    init(metric: DistanceMetric) {
+        self.metric = metric
+        state = Mutex(State())
+    }
+
+    init(metric: DistanceMetric, state: State) {
+        self.metric = metric
+        self.state = Mutex(state)
+    }
+
+    var graph: DiskGraph? { state.withLock { $0.graph } }
+    var problem: String? { state.withLock { $0.problem } }
+    var staleCount: Int { state.withLock { $0.stale.count } }
+    var identity: [Int] { state.withLock { $0.identity } }
+
+    /// Whether the graph holds this memory at exactly this version (then L1 need not hold it).
+    func covers(_ id: String, version: Timestamp) -> Bool {
+        state.withLock { state in
+            guard let graph = state.graph, let node = graph.node(forKey: id), !state.stale.contains(node) else { return false }
+            return graph.version(of: node) == version.description
+        }
+    }
+
+    /// Live nodes (those that still stand for their record).
+    var liveCount: Int { state.withLock { ($0.graph?.count ?? 0) - $0.stale.count } }
+
+    /// The `k` nearest live nodes as (record id, distance), in FAISS's convention for the store's metric.
+    func search(_ query: [Float], k: Int, listSize: Int, beamWidth: Int) -> [(id: String, score: Float)] {
+        let (graph, stale) = state.withLock { ($0.graph, $0.stale) }
+        guard let graph, k > 0 else { return [] }
+        let q = metric == .cosine ? FaissIndex.normalized(query) : query
+        let hits = graph.search(q, k: k, complexity: max(listSize, k), beamWidth: beamWidth, accept: stale.isEmpty ? nil : { !stale.contains($0) })
+        return hits.map { (graph.key(of: $0.node), $0.distance) }
+    }
+
+    /// Opens the graph `CURRENT` names, checked against the store's metric and dimension.
+    static func open(_ layout: StoreLayout, context: DerivedIndexContext) -> (State?, String?) {
+        let directory = GraphDirectory(layout: layout)
+        let identity = directory.identity()
+        let (graph, problem) = directory.open()
+        guard let graph else { return (nil, problem) }
+        let expected: GraphMetric = context.metric == .l2 ? .l2 : .innerProduct
+        guard graph.metric == expected else {
+            return (nil, "the graph uses metric '\(graph.metric.rawValue)', the store '\(context.metric.rawValue)': rebuild it")
+        }
+        if let dimension = context.dimension, graph.dimension != dimension {
+            return (nil, "the graph has dimension \(graph.dimension), the store \(dimension): rebuild it")
+        }
+        return (State(graph: graph, identity: identity), nil)
+    }
+}
+
+extension GraphTier: DerivedIndex {
+    var name: String { "graph index" }
+    static var directoryName: String { "graph_index" }
+
+    static func empty(_ context: DerivedIndexContext) -> GraphTier { GraphTier(metric: context.metric) }
+
+    static func load(directory: String, context: DerivedIndexContext) -> (GraphTier?, String?) {
+        let root = String(directory.dropLast(directoryName.count + 1))
+        let (state, problem) = open(StoreLayout(root: root), context: context)
+        guard var state else {
+            // No graph at all is not a problem; an unusable one is reported (and search stays exact over L1).
+            let tier = GraphTier(metric: context.metric)
+            tier.state.withLock { $0.problem = problem }
+            return (tier, nil)
+        }
+        state.problem = nil
+        return (GraphTier(metric: context.metric, state: state), nil)
+    }
+
+    /// A memory written or removed that the graph holds: its node no longer stands for the record.
+    func apply(_ changes: DerivedChanges) throws {
+        state.withLock { state in
+            guard let graph = state.graph else { return }
+            for upsert in changes.upserts where upsert.kind == .memory {
+                if let node = graph.node(forKey: upsert.id), graph.version(of: node) != upsert.version.description { state.stale.insert(node) }
+            }
+            for removal in changes.removals where removal.kind == .memory {
+                if let node = graph.node(forKey: removal.id) { state.stale.insert(node) }
+            }
+        }
+    }
+
+    /// Nodes whose record is gone, has no embedding, or is at another version (tombstoned as removals: nothing
+    /// needs reading). O(nodes), in memory.
+    func differences(from index: CentralIndex) -> DerivedDifferences {
+        state.withLock { state in
+            guard let graph = state.graph else { return DerivedDifferences() }
+            var out = DerivedDifferences()
+            for node in 0..<Int32(graph.count) where !state.stale.contains(node) {
+                let id = graph.key(of: node)
+                guard let entry = index.memories[id], entry.dimension != nil, entry.updatedAt.description == graph.version(of: node) else {
+                    out.remove.append((.memory, id))
+                    continue
+                }
+            }
+            return out
+        }
+    }
+
+    var changesSincePersist: Int { 0 }
+
+    func adopt(_ other: GraphTier) {
+        let loaded = other.state.withLock { $0 }
+        state.withLock { $0 = loaded }
+    }
+
+    /// The builder writes the graph's files; the store never does.
+    func persist(to directory: String, journalSequence: Int64) throws {}
+}
