@@ -1,4 +1,5 @@
 import Dispatch
+import EngramGraph
 import EngramIO
 import EngramJSON
 import EngramVector
@@ -256,6 +257,55 @@ public struct StoreVerifier: Sendable {
             }
         }
 
+        // 7a. The L2 graph: whole and sound (every checksum, header, neighbour ids), of the store's metric and
+        // dimension, and how far it is behind the records. The memories it holds at their current version need
+        // no L1 vector.
+        var coveredByGraph = Set<String>()
+        let graphDirectory = GraphDirectory(layout: layout)
+        if Sys.fileType(graphDirectory.pointerPath) != nil {
+            if let current = graphDirectory.current() {
+                let relative = "graph_index/" + (current.split(separator: "/").last.map(String.init) ?? "")
+                do {
+                    let graph = try DiskGraph.open(directory: current, verifyChecksums: true)
+                    let issues = graph.verify()
+                    let expected: GraphMetric = tierMetric == .l2 ? .l2 : .innerProduct
+                    if !issues.isEmpty {
+                        add(.graphDamaged, relative, nil, issues.prefix(3).joined(separator: "; "), "rebuild the graph from the records")
+                    } else if graph.metric != expected || (index?.embeddingDimension).map({ $0 != graph.dimension }) == true {
+                        add(.graphForeign, relative, nil, "the graph is of metric \(graph.metric.rawValue), dimension \(graph.dimension); the store's are \(tierMetric.rawValue), \(index?.embeddingDimension.map(String.init) ?? "none")",
+                            "rebuild the graph from the records")
+                    } else {
+                        var stale = 0
+                        for node in 0..<Int32(graph.count) {
+                            let id = graph.key(of: node)
+                            if let record = memories[id], record.dimension != nil, record.updatedAt.description == graph.version(of: node) {
+                                coveredByGraph.insert(id)
+                            } else {
+                                stale += 1
+                            }
+                        }
+                        report.graphNodes = graph.count
+                        report.graphStaleNodes = stale
+                        // Stale nodes are normal (tombstoned, L1 holds those records); a graph mostly stale, or built
+                        // from a journal position the store never reached (a graph from another history), is
+                        // stale as a whole: correct, but no longer worth its memory.
+                        let builtFrom = graph.metadata["journal_seq"]?.int64Value ?? 0
+                        let storeAt = max(index?.journalSequence ?? 0, journal.entries.compactMap { JournalOperation(json: $0)?.sequence }.max() ?? 0)
+                        if builtFrom > storeAt {
+                            add(.graphStale, relative, nil, "built from journal sequence \(builtFrom), the store is at \(storeAt): a graph of another history (\(stale) of \(graph.count) nodes stale)",
+                                "rebuild the graph from the records")
+                        } else if graph.count > 0, stale * 2 > graph.count {
+                            add(.graphStale, relative, nil, "\(stale) of \(graph.count) nodes no longer stand for their records", "rebuild the graph from the records")
+                        }
+                    }
+                } catch {
+                    add(.graphDamaged, relative, nil, error.message, "rebuild the graph from the records")
+                }
+            } else {
+                add(.graphDamaged, "graph_index/CURRENT", nil, "names no graph directory", "rebuild the graph from the records")
+            }
+        }
+
         // 7. The vector tier against the records.
         let anyVectors = memories.values.contains { $0.dimension != nil } || assemblies.values.contains { $0.dimension != nil }
         if let tierProblem, anyVectors || Sys.fileType(layout.vectorIndexDirectory + "/" + VectorFiles.manifest) != nil {
@@ -271,7 +321,7 @@ public struct StoreVerifier: Sendable {
         }
         if let tier, !report.writerActive {
             for (kind, records) in [(RecordKind.memory, memories), (.assembly, assemblies)] {
-                for (id, record) in records.sorted(by: { $0.key < $1.key }) where record.dimension != nil {
+                for (id, record) in records.sorted(by: { $0.key < $1.key }) where record.dimension != nil && !(kind == .memory && coveredByGraph.contains(id)) {
                     // Open re-reads every record whose version differs from its vector's (VectorTierLoader): a
                     // vector missing or older than its record is a checkpoint of the tier the crash came before.
                     guard let version = tier.version(of: id, kind: kind) else {

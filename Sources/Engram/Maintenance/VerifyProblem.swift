@@ -29,6 +29,12 @@ public struct VerifyProblem: Sendable, Hashable {
         case vectorStale = "vector_stale"
         case vectorOrphan = "vector_orphan"
         case vectorMismatch = "vector_mismatch"
+        /// The L2 graph fails a checksum or a structural check (or `CURRENT` names nothing): ignored by search.
+        case graphDamaged = "graph_damaged"
+        /// The L2 graph is of another metric or dimension than the store: ignored by search.
+        case graphForeign = "graph_foreign"
+        /// The L2 graph was built from another history, or most of its nodes no longer stand for their records.
+        case graphStale = "graph_stale"
         /// The vector index holds a version newer than its record's (vectors come only from durable records).
         case vectorAhead = "vector_ahead"
         /// A committed batch's journal line promises a record version that is neither in the record file nor in a

@@ -9,6 +9,9 @@ public struct VerifyReport: Sendable {
     public var checkedMemories = 0
     public var checkedAssemblies = 0
     public var checkedVectors = 0
+    /// Nodes of the L2 graph in use (0: none), and how many no longer stand for their records.
+    public var graphNodes = 0
+    public var graphStaleNodes = 0
     public var seconds = 0.0
     /// A writer had the store open: work in flight (temp files, a lagging vector checkpoint, a partial last
     /// journal line) is expected and not reported.
@@ -38,6 +41,7 @@ public struct VerifyReport: Sendable {
             "counts": .object(byKind),
             "checked": .object([
                 "memories": .int(Int64(checkedMemories)), "assemblies": .int(Int64(checkedAssemblies)), "vectors": .int(Int64(checkedVectors)),
+                "graph_nodes": .int(Int64(graphNodes)), "graph_stale_nodes": .int(Int64(graphStaleNodes)),
             ]),
             "writer_active": .bool(writerActive),
             "seconds": .double((seconds * 1000).rounded() / 1000),
