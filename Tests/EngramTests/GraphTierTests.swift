@@ -163,6 +163,17 @@ struct GraphTierTests {
         try await store.close()
         let verify = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
         #expect(verify.problems.contains { $0.kind == .graphDamaged }, "\(verify.problems.map(\.kind))")
+        // Repair rebuilds it; afterwards the graph serves again and verify is clean.
+        var repairer = StoreRepairer(layout: StoreLayout(root: dir.store))
+        repairer.graphOptions = Self.options
+        let repaired = try await repairer.run()
+        #expect(repaired.actions.contains { $0.contains("rebuilt the graph (graph_damaged)") }, "\(repaired.actions)")
+        #expect(repaired.after?.isConsistent == true, "\(repaired.after?.problems.map(\.kind) ?? [])")
+        #expect(repaired.after?.graphNodes == 200)
+        let again = try await MemoryStore.open(at: dir.store)
+        #expect(try await again.search(vector: vectors["m50"]!, k: 1).first?.id == "m50")
+        #expect(await again.statistics().graph?.generation == "g-2")
+        try await again.close()
     }
 
     @Test("a graph of another metric is reported as foreign and ignored")
@@ -174,5 +185,29 @@ struct GraphTierTests {
         #expect(try await store.search(vector: vectors["m3"]!, k: 1).first?.id == "m3")
         #expect(await store.statistics().graph?.problem?.contains("metric") == true)
         try await store.close()
+    }
+
+    @Test("a graph built from another history (a journal position the store never reached) is reported stale")
+    func graphFromAnotherHistory() async throws {
+        let dir = TemporaryDirectory()
+        _ = try await Self.makeStore(dir.store, count: 60)
+        // Back up the store, then write more and build the graph: the graph is ahead of the backup.
+        _ = try await StoreSnapshot.backup(store: dir.store, to: dir.path + "/old")
+        let store = try await MemoryStore.open(at: dir.store)
+        for n in 0..<30 { try await store.save(MemoryEntry(id: "x\(n)", content: "later", embedding: [Float](repeating: Float(n) / 30, count: Self.dimension))) }
+        try await store.close()
+        let report = try await GraphIndexBuilder.build(store: dir.store, options: Self.options)
+        let generation = try #require(report.directory)
+        // Put that graph into the older store.
+        try FileManager.default.createDirectory(atPath: dir.path + "/old/graph_index", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: generation, toPath: dir.path + "/old/graph_index/g-1")
+        try "g-1\n".write(toFile: dir.path + "/old/graph_index/CURRENT", atomically: true, encoding: .utf8)
+        let verify = try StoreVerifier(layout: StoreLayout(root: dir.path + "/old")).run()
+        #expect(verify.problems.contains { $0.kind == .graphStale && $0.detail.contains("another history") }, "\(verify.problems.map(\.detail))")
+        // Searches there stay right: the 30 later memories are tombstoned, never returned.
+        let old = try await MemoryStore.open(at: dir.path + "/old", configuration: config { $0.readOnly = true })
+        let hits = try await old.search(vector: [Float](repeating: 0.5, count: Self.dimension), k: 20)
+        #expect(!hits.contains { $0.id.hasPrefix("x") })
+        try await old.close()
     }
 }

@@ -10,6 +10,8 @@ import EngramJSON
 public struct StoreRepairer: Sendable {
     public let layout: StoreLayout
     public var configuration: StoreConfiguration
+    /// The parameters of a graph rebuild (when verify found the L2 graph damaged, foreign or stale).
+    public var graphOptions = GraphBuildOptions()
     public var progress: (@Sendable (String, Int, Int) -> Void)?
 
     public init(layout: StoreLayout, configuration: StoreConfiguration = StoreConfiguration()) {
@@ -84,6 +86,17 @@ public struct StoreRepairer: Sendable {
         if before.problems.contains(where: { $0.kind == .indexMissing || $0.kind == .indexUnreadable }),
            let note = try? await loop.run({ StoreRepairer.compareNewestBackup(layout) }) {
             report.actions.append(note)
+        }
+        // 4. The L2 graph, when verify found it damaged, foreign or stale: rebuilt from the records (dropped when
+        //    no memory has an embedding). Searches were exact over L1 meanwhile.
+        if let problem = before.problems.first(where: { [.graphDamaged, .graphForeign, .graphStale].contains($0.kind) }) {
+            let built = try await GraphIndexBuilder.build(store: layout.root, options: graphOptions, configuration: configuration)
+            if let directory = built.directory {
+                report.actions.append("rebuilt the graph (\(problem.kind.rawValue)) from \(built.nodes) memories: \(directory)")
+            } else {
+                try await loop.run { try GraphDirectory(layout: layout).removeAll() }
+                report.actions.append("removed the graph (\(problem.kind.rawValue)): no memory has an embedding")
+            }
         }
         report.after = try await loop.run { try verifier.run() }
         return report
