@@ -19,9 +19,10 @@ public struct EngramCommand: AsyncParsableCommand {
 }
 
 /// A command failed for a reason already explained (e.g. some ids were missing); carries the exit status.
-struct CommandFailure: Error {
+struct CommandFailure: Error, CustomStringConvertible {
     var message: String
     var status: Int32 = 1
+    var description: String { message }
 }
 
 extension JSONValue {

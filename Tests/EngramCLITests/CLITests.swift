@@ -13,7 +13,9 @@ struct CLIRun {
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
-func engram(_ arguments: String...) async -> CLIRun {
+func engram(_ arguments: String...) async -> CLIRun { await engram(arguments) }
+
+func engram(_ arguments: [String]) async -> CLIRun {
     let captured = CapturedConsole()
     let status = await Console.$current.withValue(captured.console) { await EngramCLI.run(arguments) }
     return CLIRun(status: status, stdout: captured.stdout, stderr: captured.stderr)

@@ -1,0 +1,99 @@
+import Engram
+import EngramCLI
+import EngramIO
+import EngramJSON
+import Foundation
+import Testing
+
+/// `engram graph build` / `engram-graph build`, `engram search --queries`, and the graph under processes.
+@Suite("L2 graph from the command line")
+struct GraphCommandTests {
+    static let buildFlags = ["--degree", "16", "--complexity", "40", "--pq-bytes", "4"]
+
+    /// A store of `count` memories `m<n>` with seeded 8-d vectors, put through the CLI; returns the vectors.
+    static func makeStore(_ dir: CLIDirectory, count: Int) async throws -> [[Float]] {
+        var state: UInt64 = 12345
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int(state >> 40) % 2001 - 1000) / 1000
+        }
+        var lines: [String] = []
+        var vectors: [[Float]] = []
+        for n in 0..<count {
+            let v = (0..<8).map { _ in next() }
+            vectors.append(v)
+            lines.append(JSONValue.object(["id": .string("m\(n)"), "content": .string("memory \(n)"), "embedding": .array(v.map { .double(Double($0)) })]).compactText)
+        }
+        let file = dir.write("in.jsonl", lines.joined(separator: "\n") + "\n")
+        let put = await engram("--store", dir.store, "put", file)
+        #expect(put.status == 0, "\(put.stderr)")
+        return vectors
+    }
+
+    static func queriesFile(_ dir: CLIDirectory, _ vectors: [[Float]], ids: [Int]) -> String {
+        dir.write("queries.jsonl", ids.map { JSONValue.object(["vector": .array(vectors[$0].map { .double(Double($0)) }), "k": 3]).compactText }.joined(separator: "\n") + "\n")
+    }
+
+    @Test("graph build, then search --queries answers each line in order from both tiers; a bad line gets an error line")
+    func buildAndQueries() async throws {
+        let dir = CLIDirectory()
+        let vectors = try await Self.makeStore(dir, count: 300)
+        let build = await engram(["--store", dir.store, "graph", "build", "--format", "json"] + Self.buildFlags)
+        #expect(build.status == 0, "\(build.stderr)")
+        let report = try JSONReader.parse(build.stdout)
+        #expect(report["nodes"] == .int(300))
+        let stats = try JSONReader.parse(await engram("--store", dir.store, "stats").stdout)
+        #expect(stats["graph"]?["nodes"] == .int(300))
+        #expect(stats["graph"]?["generation"] == "g-1")
+
+        var file = Self.queriesFile(dir, vectors, ids: [0, 150, 299])
+        try ("{\"vector\": \"no\"}\n").appendTo(file)
+        let run = await engram("--store", dir.store, "search", "--queries", file)
+        #expect(run.status == 1)
+        #expect(run.lines.count == 4)
+        for (line, id) in zip(run.lines, ["m0", "m150", "m299"]) {
+            let results = try JSONReader.parse(line)["results"]?.arrayValue ?? []
+            #expect(results.count == 3)
+            #expect(results.first?["id"]?.stringValue == id)
+            #expect(results.first?["content"]?.stringValue == "memory \(id.dropFirst())")
+        }
+        #expect(run.lines[3].contains("\"error\""))
+        // After a change, the changed memory comes from L1 at its new version.
+        file = dir.write("one.jsonl", "{\"id\": \"m150\", \"content\": \"changed\", \"embedding\": [9, 9, 9, 9, 9, 9, 9, 9]}\n")
+        #expect(await engram("--store", dir.store, "put", file).status == 0)
+        let changed = await engram("--store", dir.store, "search", "--vector", "[9, 9, 9, 9, 9, 9, 9, 9]", "-k", "1")
+        #expect(try JSONReader.parse(changed.stdout)["content"] == "changed")
+    }
+
+    @Test("two processes search one graph at the same time and answer identically",
+          .enabled(if: EngramBinary.path != nil, "the engram executable is not built"))
+    func twoProcessesOneGraph() async throws {
+        let dir = CLIDirectory()
+        let vectors = try await Self.makeStore(dir, count: 300)
+        #expect(await engram(["--store", dir.store, "graph", "build"] + Self.buildFlags).status == 0)
+        let file = Self.queriesFile(dir, vectors, ids: Array(0..<100))
+        let expected = await engram("--store", dir.store, "search", "--queries", file)
+        #expect(expected.status == 0 && expected.lines.count == 100)
+        let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<2 {
+                group.addTask { try EngramBinary.run(["--store", dir.store, "search", "--queries", file]).stdout }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outputs.count == 2)
+        for output in outputs { #expect(output == expected.stdout) }
+    }
+}
+
+extension String {
+    func appendTo(_ path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(utf8))
+        try handle.close()
+    }
+}
+
+extension JSONValue {
+    var compactText: String { String(decoding: JSONWriter.compact(self), as: UTF8.self) }
+}
