@@ -85,6 +85,73 @@ struct GraphCommandTests {
     }
 }
 
+/// The `engram-graph` executable, as built beside the tests.
+enum GraphBinary {
+    static var path: String? {
+        guard let engram = EngramBinary.path else { return nil }
+        let path = URL(fileURLWithPath: engram).deletingLastPathComponent().path + "/engram-graph"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+}
+
+@Suite("engram-graph killed", .enabled(if: GraphBinary.path != nil, "the engram-graph executable is not built"))
+struct GraphBuilderKillTests {
+    @Test("engram-graph build SIGKILLed at random moments (24 times) never breaks the store or the graph in use")
+    func killedBuilder() async throws {
+        let dir = CLIDirectory()
+        let vectors = try await GraphCommandTests.makeStore(dir, count: 300)
+        let arguments = ["build", "--store", dir.store] + GraphCommandTests.buildFlags
+        // How long a whole build takes here, so kills land in every phase (read, build, write, publish).
+        let clock = ContinuousClock()
+        let started = clock.now
+        let first = try Self.run(arguments, killAfter: nil)
+        #expect(first == 0)
+        let full = clock.now - started
+        var state: UInt64 = 99
+        var generations = Set<String>()
+        for iteration in 0..<24 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let fraction = Double(state >> 11) / Double(1 << 53) * 1.2
+            let status = try Self.run(arguments, killAfter: full * fraction)
+            // Whatever happened, CURRENT names a whole graph, verify finds nothing wrong, searches are right.
+            let current = try String(contentsOfFile: dir.store + "/graph_index/CURRENT", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            generations.insert(current)
+            let report = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
+            #expect(report.problems.isEmpty, "iteration \(iteration) (exit \(status)): \(report.problems.map { "\($0.kind.rawValue) \($0.detail)" })")
+            #expect(report.graphNodes == 300)
+            let ids = [iteration, 100 + iteration, 299 - iteration]
+            let queries = GraphCommandTests.queriesFile(dir, vectors, ids: ids)
+            let search = await engram("--store", dir.store, "search", "--queries", queries)
+            #expect(search.status == 0)
+            for (line, id) in zip(search.lines, ids) {
+                #expect((try? JSONReader.parse(line))?["results"]?.arrayValue?.first?["id"]?.stringValue == "m\(id)")
+            }
+        }
+        #expect(generations.count > 1, "no kill let a build finish: the test did not exercise the swap")
+        // Leftovers of killed builds are removed by the next build.
+        #expect(try Self.run(arguments, killAfter: nil) == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.store + "/graph_index").filter { $0.hasPrefix(".build-") || $0.hasPrefix("g-") }
+        #expect(left.count == 1, "\(left)")
+    }
+
+    /// Runs engram-graph; with `killAfter`, SIGKILLs it then (if still running). Returns the exit status.
+    static func run(_ arguments: [String], killAfter: Duration?) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: GraphBinary.path!)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        if let killAfter {
+            let deadline = ContinuousClock.now + killAfter
+            while process.isRunning && ContinuousClock.now < deadline { usleep(2000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
 extension String {
     func appendTo(_ path: String) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
