@@ -11,7 +11,7 @@ extension BenchmarkRunner {
     static let loadRepetitions = 3
 
     var readOnly: StoreConfiguration {
-        var configuration = StoreConfiguration()
+        var configuration = StoreConfiguration.bench
         configuration.readOnly = true
         return configuration
     }
@@ -21,7 +21,7 @@ extension BenchmarkRunner {
         let count = options.count
         let path = scratch("store-large")
         Progress.say("building a \(Format.grouped(count))-memory store with saveBatch in chunks of \(Format.grouped(Self.buildChunk)) (not a figure)")
-        let store = try await MemoryStore.open(at: path)
+        let store = try await MemoryStore.open(at: path, configuration: .bench)
         let seconds = try await Timing.seconds {
             var done = 0
             let clock = ContinuousClock()
@@ -66,7 +66,7 @@ extension BenchmarkRunner {
         var withoutVectorTimes: [Double] = []
         for _ in 0..<n {
             readOnlyTimes.append(try await timeOpen(large, configuration: readOnly))
-            writerTimes.append(try await timeOpen(large, configuration: StoreConfiguration()))
+            writerTimes.append(try await timeOpen(large, configuration: StoreConfiguration.bench))
             withoutVectorTimes.append(try await timeOpen(large, configuration: withoutVectors))
         }
         let readOnlyOpen = Timing.median(readOnlyTimes)
@@ -92,7 +92,7 @@ extension BenchmarkRunner {
             _ = dropCaches()
             let coldReadOnly = try await timeOpen(large, configuration: readOnly)
             _ = dropCaches()
-            let coldWriter = try await timeOpen(large, configuration: StoreConfiguration())
+            let coldWriter = try await timeOpen(large, configuration: StoreConfiguration.bench)
             report.figures.append(Figure(key: "3c", title: "open \(countText) memories, read-only, cold", measure: .time,
                                          engram: coldReadOnly, baseline: coldBaseline, baselineName: baselineName, goal: goal,
                                          notes: ["one open right after drop_caches; the baseline also ran right after one"]))

@@ -73,7 +73,7 @@ extension BenchmarkRunner {
 
     /// Opens the large store as a writer, with or without `rebuildDerivedData`, and searches it once.
     private func timeVectorOpen(_ large: LargeStore, rebuild: Bool) async throws -> VectorOpen {
-        var configuration = StoreConfiguration()
+        var configuration = StoreConfiguration.bench
         configuration.rebuildDerivedData = rebuild
         let probe = dataset.samples[0].embedding
         let clock = ContinuousClock()

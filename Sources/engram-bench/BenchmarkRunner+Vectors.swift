@@ -44,7 +44,7 @@ extension BenchmarkRunner {
     private mutating func buildVectorStore(_ data: VectorData, at path: String) async throws -> MemoryStore {
         let count = data.baseCount
         Progress.say("building the \(Format.grouped(count))-vector store from dev_base with saveBatch in chunks of \(Format.grouped(Self.buildChunk)) (not a figure)")
-        let store = try await MemoryStore.open(at: path)
+        let store = try await MemoryStore.open(at: path, configuration: .bench)
         let seconds = try await Timing.seconds {
             var done = 0
             while done < count {

@@ -23,8 +23,8 @@ extension BenchmarkRunner {
         let engineDirectory = scratch("engine-sequential") + "/memories"
         try FileTree.makeDirectories(engineDirectory)
         let engine = FileEngine()
-        let store = try await MemoryStore.open(at: scratch("store-sequential"))
-        var noCheckpoints = StoreConfiguration()
+        let store = try await MemoryStore.open(at: scratch("store-sequential"), configuration: .bench)
+        var noCheckpoints = StoreConfiguration.bench
         noCheckpoints.flushThreshold = .max
         let quietStore = try await MemoryStore.open(at: scratch("store-sequential-no-checkpoint"), configuration: noCheckpoints)
         let entries = (0..<n).map { dataset.memory($0, prefix: "seq") }
@@ -101,7 +101,7 @@ extension BenchmarkRunner {
         let n = Self.inFlightCount
         let limit = Self.inFlightLimit
         Progress.say("figure 2a: \(Format.grouped(n)) durable saves, \(limit) in flight")
-        let store = try await MemoryStore.open(at: scratch("store-in-flight"))
+        let store = try await MemoryStore.open(at: scratch("store-in-flight"), configuration: .bench)
         let entries = (0..<n).map { dataset.memory($0, prefix: "conc") }
         for i in 0..<Self.warmUpCount { try await store.save(dataset.memory(i, prefix: "warm")) }
         await settle()
@@ -136,7 +136,7 @@ extension BenchmarkRunner {
     mutating func durableBatch() async throws {
         let n = Self.batchCount
         Progress.say("figure 2b: one saveBatch of \(Format.grouped(n))")
-        let store = try await MemoryStore.open(at: scratch("store-batch"))
+        let store = try await MemoryStore.open(at: scratch("store-batch"), configuration: .bench)
         let entries = (0..<n).map { dataset.memory($0, prefix: "batch") }
         try await store.saveBatch((0..<Self.warmUpCount).map { dataset.memory($0, prefix: "warm") })
         await settle()

@@ -94,7 +94,7 @@ enum GraphBinary {
     }
 }
 
-@Suite("engram-graph killed", .enabled(if: GraphBinary.path != nil, "the engram-graph executable is not built"))
+@Suite("engram-graph as a process", .enabled(if: GraphBinary.path != nil, "the engram-graph executable is not built"))
 struct GraphBuilderKillTests {
     @Test("engram-graph build SIGKILLed at random moments (24 times) never breaks the store or the graph in use")
     func killedBuilder() async throws {
@@ -132,6 +132,42 @@ struct GraphBuilderKillTests {
         #expect(try Self.run(arguments, killAfter: nil) == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.store + "/graph_index").filter { $0.hasPrefix(".build-") || $0.hasPrefix("g-") }
         #expect(left.count == 1, "\(left)")
+    }
+
+    @Test("a writer launches engram-graph in the background when the delta is large, adopts the graph, and retries a failing builder")
+    func backgroundRebuild() async throws {
+        let dir = CLIDirectory()
+        var configuration = StoreConfiguration()
+        configuration.graphRebuild.minimumMemories = 100
+        configuration.graphRebuild.deltaCount = 120
+        configuration.graphRebuild.deltaFraction = 2  // only the count triggers here
+        configuration.graphRebuild.executable = GraphBinary.path
+        configuration.graphRebuild.options = GraphBuildOptions(degree: 16, complexity: 40, pqBytes: 4)
+        let store = try await MemoryStore.open(at: dir.store, configuration: configuration)
+        try await store.waitForVectorTier()
+        let memories = (0..<150).map { n in MemoryEntry(id: "m\(n)", content: "memory \(n)", embedding: (0..<8).map { Float(sin(Double(n * 8 + $0))) }) }
+        try await store.saveBatch(Array(memories[0..<100]))
+        #expect(await store.statistics().graph == nil, "below the delta count: no build yet")
+        try await store.saveBatch(Array(memories[100...]))  // delta 150 ≥ 120: a build starts
+        await store.waitForGraphBuild()
+        let statistics = await store.statistics()
+        let failure = await store.lastGraphBuildFailure
+        #expect(statistics.graph?.nodes == 150, "\(failure ?? "no failure")")
+        #expect(statistics.graph?.deltaSize == 0)
+        #expect(try await store.search(vector: memories[77].embedding!, k: 1).first?.id == "m77")
+        try await store.close()
+
+        // A builder that fails: logged, retried later, and the store keeps serving.
+        configuration.graphRebuild.executable = "/bin/false"
+        configuration.graphRebuild.deltaCount = 10
+        let failing = try await MemoryStore.open(at: dir.store, configuration: configuration)
+        try await failing.waitForVectorTier()
+        try await failing.saveBatch((0..<20).map { MemoryEntry(id: "n\($0)", content: "new \($0)", embedding: [Float](repeating: Float($0), count: 8)) })
+        await failing.waitForGraphBuild()
+        #expect(await failing.lastGraphBuildFailure?.contains("exit status 1") == true)
+        try await failing.save(MemoryEntry(id: "after", content: "still writable", embedding: [Float](repeating: 0.5, count: 8)))
+        #expect(try await failing.search(vector: [Float](repeating: 0.5, count: 8), k: 1).first?.id == "after")
+        try await failing.close()
     }
 
     /// Runs engram-graph; with `killAfter`, SIGKILLs it then (if still running). Returns the exit status.

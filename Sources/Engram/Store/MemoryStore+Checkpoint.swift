@@ -7,6 +7,7 @@ extension MemoryStore {
 
     func noteChanges(_ count: Int) {
         changesSinceCheckpoint += count
+        considerGraphRebuild()
         guard changesSinceCheckpoint >= checkpointInterval, checkpointTask == nil, !configuration.readOnly else { return }
         // Off the caller's path: the save that crossed the threshold is already durable through the journal.
         checkpointTask = Task {

@@ -49,6 +49,7 @@ extension MemoryStore {
         if tier.differences(from: index).reload.isEmpty {
             derivedTiers[slot].ready = true
             if changed && !configuration.readOnly { derivedTiers[slot].needsWrite = true }
+            if Index.self == VectorTier.self { considerGraphRebuild() }
         } else {
             failLoad(slot: slot, EngramError(code: .io, message: "the \(tier.name) could not catch up with the writes made while it loaded",
                                              operation: "load \(tier.name)", path: layout.root + "/" + Index.directoryName, remedy: "reopen the store"))

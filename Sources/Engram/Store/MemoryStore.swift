@@ -27,6 +27,8 @@ public actor MemoryStore {
     /// Every derived tier (the vector tier among them), driven through one interface: see ``DerivedIndex``
     /// and `MemoryStore+DerivedData.swift`.
     var derivedTiers: [DerivedTierSlot] = []
+    /// The background L2 graph build (see `MemoryStore+GraphRebuild.swift`).
+    var graphBuild = GraphBuildState()
 
     var index: CentralIndex
     /// memory id → the assemblies that list it.

@@ -42,6 +42,10 @@ public struct StoreConfiguration: Sendable {
     /// slows everything down. Default: 1.
     public var searchThreads = 1
 
+    /// When a writer builds its L2 graph in the background (`engram-graph build` as a child process). See
+    /// ``GraphRebuildPolicy``: by default only stores of 20,000 memories or more get a graph.
+    public var graphRebuild = GraphRebuildPolicy()
+
     /// Rebuild the index and the vector tier from the records at open, whatever their state (what
     /// `engram repair` does after fixing the records). O(store size). Default: `false`.
     package var rebuildDerivedData = false
