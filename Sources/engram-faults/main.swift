@@ -23,8 +23,9 @@ let scale = long ? 5 : 1
 let kills = Int(environment["ENGRAM_FAULTS_KILLS"] ?? "") ?? 200 * scale
 let powerCuts = Int(environment["ENGRAM_FAULTS_POWER_CUTS"] ?? "") ?? 50 * scale
 let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-guard let writer = CrashWriter.locate(), FileManager.default.isExecutableFile(atPath: here + "/engram") else {
-    print("engram-faults: build the package first (engram and engram-crash-writer must be beside this executable)")
+guard let writer = CrashWriter.locate(), FileManager.default.isExecutableFile(atPath: here + "/engram"),
+      FileManager.default.isExecutableFile(atPath: here + "/engram-graph") else {
+    print("engram-faults: build the package first (engram, engram-graph and engram-crash-writer must be beside this executable)")
     exit(2)
 }
 let workspace = Workspace()
@@ -33,6 +34,7 @@ print("engram fault suite (\(long ? "long" : "CI") variant) in \(workspace.root)
 let started = Date()
 await KillNineScenario(iterations: kills, writer: writer, workspace: workspace).run(results)
 await PowerCutScenario(iterations: powerCuts, writer: writer, workspace: workspace).run(results)
+await GraphPowerCutScenario(iterations: 20 * scale, builder: here + "/engram-graph", workspace: workspace).run(results)
 await FullDiskScenario(workspace: workspace).run(results)
 await PermissionScenario(engram: here + "/engram", workspace: workspace).run(results)
 await HostileInputScenario(workspace: workspace).run(results)
