@@ -81,12 +81,15 @@ let package = Package(
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
 
         // MARK: Tests
-        .testTarget(name: "EngramJSONTests", dependencies: ["EngramJSON"]),
-        .testTarget(name: "EngramIOTests", dependencies: ["EngramIO"]),
-        .testTarget(name: "EngramVectorTests", dependencies: ["EngramVector"]),
-        .testTarget(name: "EngramGraphTests", dependencies: ["EngramGraph", "CEngramKernels", "EngramVector", "EngramIO", "EngramJSON"]),
-        .testTarget(name: "EngramTests", dependencies: ["Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
-        .testTarget(name: "EngramCLITests", dependencies: ["EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
+        /// Helpers every test target shares: temporary directories, seeded generators, the built executables, a
+        /// Python with FAISS. A plain target (not a test target) so test targets can depend on it.
+        .target(name: "EngramTestSupport", path: "Tests/EngramTestSupport"),
+        .testTarget(name: "EngramJSONTests", dependencies: ["EngramTestSupport", "EngramJSON"]),
+        .testTarget(name: "EngramIOTests", dependencies: ["EngramTestSupport", "EngramIO"]),
+        .testTarget(name: "EngramVectorTests", dependencies: ["EngramTestSupport", "EngramVector"]),
+        .testTarget(name: "EngramGraphTests", dependencies: ["EngramTestSupport", "EngramGraph", "CEngramKernels", "EngramVector", "EngramIO", "EngramJSON"]),
+        .testTarget(name: "EngramTests", dependencies: ["EngramTestSupport", "Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
+        .testTarget(name: "EngramCLITests", dependencies: ["EngramTestSupport", "EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
     ],
     swiftLanguageModes: [.v6],
     // C++17 for the FAISS headers, set the supported way: `unsafeFlags` would make SwiftPM refuse this package

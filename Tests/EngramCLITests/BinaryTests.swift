@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import Foundation
@@ -6,11 +7,7 @@ import Testing
 
 /// The real `engram` executable: stdin, stdout, stderr and exit statuses as a shell sees them.
 enum EngramBinary {
-    static var path: String? {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        return [runner + "/engram", root + "/.build/debug/engram"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var path: String? { BuiltExecutable.path("engram") }
 
     static func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
@@ -34,7 +31,7 @@ enum EngramBinary {
 struct BinaryTests {
     @Test("put - reads JSON Lines from stdin and acknowledges each id; exit codes 0, 1, 64")
     func stdinAndExitCodes() throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let put = try EngramBinary.run(["--store", dir.store, "put", "-"], stdin: """
             {"id": "s1", "content": "from stdin"}
             {"id": "s2", "content": "also"}

@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import EngramCLI
@@ -21,26 +22,11 @@ func engram(_ arguments: [String]) async -> CLIRun {
     return CLIRun(status: status, stdout: captured.stdout, stderr: captured.stderr)
 }
 
-final class CLIDirectory: @unchecked Sendable {
-    let path: String
-    init(_ name: String = #function) {
-        path = FileManager.default.temporaryDirectory.path + "/engram-cli-tests/\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    var store: String { path + "/store" }
-    func write(_ name: String, _ text: String) -> String {
-        let file = path + "/" + name
-        try! text.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-}
-
 @Suite("engram command line")
 struct CLITests {
     @Test("init, put (JSON Lines and a pretty object), get, list, stats, delete")
     func lifecycle() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let created = await engram("--store", dir.store, "init")
         #expect(created.status == 0)
         let input = dir.write("in.jsonl", """
@@ -89,7 +75,7 @@ struct CLITests {
 
     @Test("ENGRAM_STORE is not needed when --store is given after the command too")
     func storeOptionPlacement() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         #expect(await engram("init", "--store", dir.store).status == 0)
         #expect(await engram("--store=\(dir.store)", "stats").status == 0)
         #expect(await engram("stats", "--store", dir.store).status == 0)
@@ -97,7 +83,7 @@ struct CLITests {
 
     @Test("exit status: 1 for failures with a message naming what and why, 64 for usage errors")
     func exitCodes() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         #expect(await engram("--store", dir.store, "init").status == 0)
         let missing = await engram("--store", dir.store, "get", "nope")
         #expect(missing.status == 1)
@@ -121,7 +107,7 @@ struct CLITests {
 
     @Test("put reports bad records with their line, saves the good ones, exits 1")
     func putWithBadLines() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let input = dir.write("in.jsonl", """
             {"id": "good1", "content": "fine", "embedding": [1, 2]}
             {"id": "bad", "content": "nan", "embedding": [NaN, 1]}
@@ -141,7 +127,7 @@ struct CLITests {
 
     @Test("put - with one line that is not JSON reports one error for that line")
     func putOneBadLine() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let put = await engram("--store", dir.store, "put", dir.write("in.jsonl", "not json\n"))
         #expect(put.status == 1)
         #expect(put.stdout.isEmpty)
@@ -153,7 +139,7 @@ struct CLITests {
 
     @Test("put - a bad line among good ones: the good ones are saved, the report names the bad line")
     func putBadLineAmongGood() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let input = dir.write("in.jsonl", """
             {"id": "g1", "content": "one"}
             {"id": "g2", "content": "two"}
@@ -174,7 +160,7 @@ struct CLITests {
 
     @Test("put - a bad last line without a trailing newline is one error naming that line")
     func putBadLastLineWithoutNewline() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let input = dir.write("in.jsonl", "{\"id\": \"h1\", \"content\": \"fine\"}\n{\"id\": \"h2\", \"content\": nope}")
         let put = await engram("--store", dir.store, "put", input)
         #expect(put.status == 1)
@@ -190,7 +176,7 @@ struct CLITests {
 
     @Test("assembly put, get, list, delete")
     func assemblies() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let input = dir.write("m.jsonl", """
             {"id": "a", "content": "a", "embedding": [1, 0]}
             {"id": "b", "content": "b", "embedding": [0, 1]}
@@ -218,7 +204,7 @@ struct CLITests {
 
     @Test("search: inline or @FILE vectors, -k, --where; JSON lines best first; bad queries exit 1 or 64")
     func search() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let input = dir.write("m.jsonl", """
             {"id": "near", "content": "close one", "embedding": [1, 0, 0], "metadata": {"lang": "en"}}
             {"id": "mid", "content": "middle", "embedding": [0.5, 0.5, 0], "metadata": {"lang": "fr"}}
@@ -248,7 +234,7 @@ struct CLITests {
 
     @Test("demo: creates the store, imports the 1,000 samples, verifies (JSON output)")
     func demo() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let run = await engram("--store", dir.store, "demo", "--format", "json")
         #expect(run.status == 0, "\(run.stderr)")
         let summary = try JSONReader.parse(run.stdout)
@@ -264,7 +250,7 @@ struct CLITests {
 
     @Test("init on the root of a dedicated volume (only lost+found) creates the store and says why it accepted it")
     func initOnFreshVolume() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.store + "/lost+found", withIntermediateDirectories: true)
         let created = await engram("--store", dir.store, "init")
         #expect(created.status == 0, "\(created.stderr)")
@@ -276,7 +262,7 @@ struct CLITests {
 
     @Test("backup copies by default and hard-links only with --link, saying so")
     func backupModes() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         _ = dir.write("in.jsonl", "{\"id\": \"m1\", \"content\": \"first\"}\n")
         #expect(await engram("--store", dir.store, "put", dir.path + "/in.jsonl").status == 0)
         let copy = await engram("--store", dir.store, "backup", dir.path + "/copy", "--format", "json")

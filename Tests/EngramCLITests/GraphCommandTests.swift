@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramCLI
 import EngramIO
 import EngramJSON
@@ -11,7 +12,7 @@ struct GraphCommandTests {
     static let buildFlags = ["--degree", "16", "--complexity", "40", "--pq-bytes", "4"]
 
     /// A store of `count` memories `m<n>` with seeded 8-d vectors, put through the CLI; returns the vectors.
-    static func makeStore(_ dir: CLIDirectory, count: Int) async throws -> [[Float]] {
+    static func makeStore(_ dir: TemporaryDirectory, count: Int) async throws -> [[Float]] {
         var state: UInt64 = 12345
         func next() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -30,13 +31,13 @@ struct GraphCommandTests {
         return vectors
     }
 
-    static func queriesFile(_ dir: CLIDirectory, _ vectors: [[Float]], ids: [Int]) -> String {
+    static func queriesFile(_ dir: TemporaryDirectory, _ vectors: [[Float]], ids: [Int]) -> String {
         dir.write("queries.jsonl", ids.map { JSONValue.object(["vector": .array(vectors[$0].map { .double(Double($0)) }), "k": 3]).compactText }.joined(separator: "\n") + "\n")
     }
 
     @Test("graph build, then search --queries answers each line in order from both tiers; a bad line gets an error line")
     func buildAndQueries() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let vectors = try await Self.makeStore(dir, count: 300)
         let build = await engram(["--store", dir.store, "graph", "build", "--format", "json"] + Self.buildFlags)
         #expect(build.status == 0, "\(build.stderr)")
@@ -68,7 +69,7 @@ struct GraphCommandTests {
     @Test("two processes search one graph at the same time and answer identically",
           .enabled(if: EngramBinary.path != nil, "the engram executable is not built"))
     func twoProcessesOneGraph() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let vectors = try await Self.makeStore(dir, count: 300)
         #expect(await engram(["--store", dir.store, "graph", "build"] + Self.buildFlags).status == 0)
         let file = Self.queriesFile(dir, vectors, ids: Array(0..<100))
@@ -87,18 +88,14 @@ struct GraphCommandTests {
 
 /// The `engram-graph` executable, as built beside the tests.
 enum GraphBinary {
-    static var path: String? {
-        guard let engram = EngramBinary.path else { return nil }
-        let path = URL(fileURLWithPath: engram).deletingLastPathComponent().path + "/engram-graph"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
+    static var path: String? { BuiltExecutable.path("engram-graph") }
 }
 
 @Suite("engram-graph as a process", .enabled(if: GraphBinary.path != nil, "the engram-graph executable is not built"))
 struct GraphBuilderKillTests {
     @Test("engram-graph build SIGKILLed at random moments (24 times) never breaks the store or the graph in use")
     func killedBuilder() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let vectors = try await GraphCommandTests.makeStore(dir, count: 300)
         let arguments = ["build", "--store", dir.store] + GraphCommandTests.buildFlags
         // How long a whole build takes here, so kills land in every phase (read, build, write, publish).
@@ -136,7 +133,7 @@ struct GraphBuilderKillTests {
 
     @Test("a writer launches engram-graph in the background when the delta is large, adopts the graph, and retries a failing builder")
     func backgroundRebuild() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         var configuration = StoreConfiguration()
         configuration.graphRebuild.minimumMemories = 100
         configuration.graphRebuild.deltaCount = 120

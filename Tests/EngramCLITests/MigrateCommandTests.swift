@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import EngramCLI
@@ -16,7 +17,7 @@ private let synthiansFixture = packageRoot + "/../shared/fixtures/synthians-stor
 private let synthiansFixtureExists = FileManager.default.fileExists(atPath: synthiansFixture + "/memory_index.json")
 
 /// A store with a few memories and an assembly, built through the CLI.
-private func makeStore(_ dir: CLIDirectory) async throws {
+private func makeStore(_ dir: TemporaryDirectory) async throws {
     let input = dir.write("in.jsonl", (1...6).map { #"{"id": "m\#($0)", "content": "memory \#($0)", "embedding": [\#($0), 1, 0]}"# }.joined(separator: "\n") + "\n")
     let put = await engram("--store", dir.store, "put", input)
     #expect(put.status == 0, "\(put.stderr)")
@@ -41,7 +42,7 @@ private func files(under root: String) -> [String: Data] {
 struct MigrateCommandTests {
     @Test("--to: exit 0, the copy verified, text and JSON reports; a non-empty DEST is refused with exit 1")
     func copy() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         try await makeStore(dir)
         let before = files(under: dir.store)
 
@@ -76,7 +77,7 @@ struct MigrateCommandTests {
 
     @Test("usage errors exit 64: no mode, two modes")
     func usage() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         #expect(await engram("--store", dir.store, "migrate").status == 64)
         #expect(await engram("--store", dir.store, "migrate", "--upgrade", "--to", dir.path + "/x").status == 64)
         #expect(await engram("--store", dir.store, "migrate", "--to", dir.store + "/inside").status != 0)
@@ -84,7 +85,7 @@ struct MigrateCommandTests {
 
     @Test("--upgrade: a current store has nothing to do (exit 0); a format 0 store is planned, then upgraded with a snapshot")
     func upgrade() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         try await makeStore(dir)
         let current = await engram("--store", dir.store, "migrate", "--upgrade")
         #expect(current.status == 0)
@@ -123,7 +124,7 @@ struct MigrateCommandTests {
     @Test("--from-synthians on the real fixture: exit 0, counts, the NaN memory named; a rerun keeps the counts",
           .enabled(if: synthiansFixtureExists, "the Synthians fixture is not at ../shared/fixtures/synthians-store (it is never copied into the repository)"))
     func fromSynthians() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let dry = await engram("--store", dir.store, "migrate", "--from-synthians", synthiansFixture, "--dry-run")
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("Would import") && dry.stdout.contains("memories: 41"))
@@ -153,7 +154,7 @@ struct MigrateCommandTests {
 
     @Test("--from-synthians: a source that is not a Synthians store exits 1 with the reason")
     func notSynthians() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.path + "/empty", withIntermediateDirectories: true)
         let run = await engram("--store", dir.store, "migrate", "--from-synthians", dir.path + "/empty")
         #expect(run.status == 1)
@@ -163,7 +164,7 @@ struct MigrateCommandTests {
     @Test("--from-synthians: writes that fail are reported per id and exit 1; a rerun imports them",
           .enabled(if: FaultInjector.isAvailable, "fault injection is compiled into debug builds only"))
     func failedWrites() async throws {
-        let dir = CLIDirectory()
+        let dir = TemporaryDirectory()
         let source = dir.path + "/synthians"
         try FileManager.default.createDirectory(atPath: source + "/memories", withIntermediateDirectories: true)
         for n in 1...3 {

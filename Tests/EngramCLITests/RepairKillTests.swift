@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import Foundation
@@ -13,7 +14,7 @@ struct RepairKillTests {
     @Test("repair killed at random moments, then run again, finishes the job without losing a valid record")
     func killAndRerun() async throws {
         for (attempt, delay) in [30_000, 120_000, 300_000, 600_000].enumerated() {
-            let dir = CLIDirectory("repairkill\(attempt)")
+            let dir = TemporaryDirectory("repairkill\(attempt)")
             let store = try await MemoryStore.open(at: dir.store)
             let ids = (0..<1500).map { "m\($0)" }
             try await store.saveBatch(ids.map { id in MemoryEntry(id: id, content: "memory \(id)", embedding: (0..<16).map { Float(id.hashValue % 97 + $0) / 100 }) })

@@ -1,4 +1,5 @@
 import EngramGraph
+import EngramTestSupport
 import EngramJSON
 import Foundation
 import Testing
@@ -10,7 +11,7 @@ struct GraphRoundTripSmokeTests {
     @Test("a small graph written and reopened finds every vector by itself, keeps keys, versions and metadata")
     func roundTrip() throws {
         let dimension = 16, count = 500
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         let vectors = (0..<(count * dimension)).map { _ in Float(Double(rng.next() % 2000) / 1000 - 1) }
         let keys = (0..<count).map { "m\($0)" }
         let versions = (0..<count).map { "2026-01-01T00:00:\(String(format: "%02d", $0 % 60)).000000Z" }

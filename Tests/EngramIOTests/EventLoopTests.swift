@@ -1,4 +1,5 @@
 import EngramIO
+import EngramTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -56,7 +57,7 @@ struct EventLoopTests {
 
     @Test("uv_fs_unlink: success, a missing file, and a synchronous failure each resume once")
     func unlink() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let file = scratch.path + "/f"
         _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         #expect(try await EventLoop.shared.unlink(file))

@@ -1,4 +1,5 @@
 import EngramIO
+import EngramTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct FileEngineTests {
     @Test("an atomic write replaces the file and leaves no temp file")
     func atomicWrite() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let engine = FileEngine()
         try await engine.writeAtomically(PendingFile(directory: scratch.path, name: "a.json", bytes: Array("one".utf8)))
         try await engine.writeAtomically(PendingFile(directory: scratch.path, name: "a.json", bytes: Array("two".utf8)))
@@ -20,7 +21,7 @@ struct FileEngineTests {
 
     @Test("64 concurrent writes share directory fsyncs (group commit) and all land")
     func groupCommit() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let engine = FileEngine()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<64 {
@@ -39,8 +40,8 @@ struct FileEngineTests {
 
     @Test("a symlink planted at the temp file's name is not followed: the write fails, the target is untouched")
     func plantedSymlink() async throws {
-        let scratch = Scratch()
-        let outside = Scratch("outside")
+        let scratch = TemporaryDirectory()
+        let outside = TemporaryDirectory("outside")
         _ = FileManager.default.createFile(atPath: outside.path + "/victim", contents: Data("precious".utf8))
         let file = PendingFile(directory: scratch.path, name: "a.json", bytes: Array("evil".utf8), temporaryName: ".a.json.1234.tmp")
         try FileManager.default.createSymbolicLink(atPath: file.temporaryPath, withDestinationPath: outside.path + "/victim")
@@ -56,7 +57,7 @@ struct FileEngineTests {
 
     @Test("staged files become visible only when published; discarded ones vanish")
     func twoPhase() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let engine = FileEngine()
         let files = (0..<40).map { PendingFile(directory: scratch.path, name: "r\($0)", bytes: Array("\($0)".utf8)) }
         try await engine.stage(files)
@@ -72,7 +73,7 @@ struct FileEngineTests {
 
     @Test("readMany returns one result per path, in order, failures included")
     func readMany() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         for i in 0..<100 { _ = FileManager.default.createFile(atPath: scratch.path + "/f\(i)", contents: Data("\(i)".utf8)) }
         var paths = (0..<100).map { scratch.path + "/f\($0)" }
         paths.insert(scratch.path + "/missing", at: 50)
@@ -91,7 +92,7 @@ struct FileEngineTests {
 
     @Test("readFile refuses oversized files")
     func maxSize() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         _ = FileManager.default.createFile(atPath: scratch.path + "/big", contents: Data(count: 2000))
         let error = #expect(throws: EngramError.self) { try Sys.readFile(scratch.path + "/big", maxSize: 1000) }
         #expect(error?.code == .corrupt)
@@ -100,7 +101,7 @@ struct FileEngineTests {
 
     @Test("the append-only file group-commits concurrent appends and keeps every line whole")
     func appendOnlyFile() async throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         let log = try AppendOnlyFile(path: scratch.path + "/log", loop: .shared)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<200 { group.addTask { try await log.append(Array("line \(i)\n".utf8)) } }

@@ -1,4 +1,5 @@
 import EngramJSON
+import EngramTestSupport
 import Testing
 
 @Suite("JSONObject")

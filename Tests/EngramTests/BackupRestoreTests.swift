@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import Foundation
@@ -63,12 +64,12 @@ struct BackupRestoreTests {
     }
 
     @Test("a backup beside a writer process includes whole batches only and verifies",
-          .enabled(if: BuiltProducts.path("engram-crash-writer") != nil, "engram-crash-writer is not built"))
+          .enabled(if: BuiltExecutable.path("engram-crash-writer") != nil, "engram-crash-writer is not built"))
     func backupBesideWriterProcess() async throws {
         for attempt in 0..<5 {
             let dir = TemporaryDirectory("beside-\(attempt)")
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: BuiltProducts.path("engram-crash-writer")!)
+            process.executableURL = URL(fileURLWithPath: BuiltExecutable.path("engram-crash-writer")!)
             process.arguments = [dir.store, "batch", "100000", String(attempt)]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

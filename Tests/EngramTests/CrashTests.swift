@@ -1,23 +1,14 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import EngramFaultSuite
 import Foundation
 import Testing
 
-/// Locates executables built beside the tests (`swift test` builds every product into the same folder).
-enum BuiltProducts {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
-    static func path(_ name: String) -> String? {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        return [runner + "/" + name, packageRoot + "/.build/debug/" + name].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-}
-
 /// Kills a writer process with SIGKILL at random moments and checks what it acknowledged survived.
 /// (`engram-faults` runs the same audit hundreds of times, and under power cuts.)
-@Suite("Crash recovery (kill -9)", .enabled(if: BuiltProducts.path("engram-crash-writer") != nil, "engram-crash-writer is not built"))
+@Suite("Crash recovery (kill -9)", .enabled(if: BuiltExecutable.path("engram-crash-writer") != nil, "engram-crash-writer is not built"))
 struct CrashTests {
     /// Kills per mode; `ENGRAM_CRASH_ITERATIONS` raises it for long local runs.
     static let iterations = Int(ProcessInfo.processInfo.environment["ENGRAM_CRASH_ITERATIONS"] ?? "") ?? 6
@@ -29,7 +20,7 @@ struct CrashTests {
         for iteration in 0..<CrashTests.iterations {
             let dir = TemporaryDirectory("crash-\(mode)-\(iteration)")
             let lines = try CrashWriter.run(
-                executable: BuiltProducts.path("engram-crash-writer")!, store: dir.store, mode: mode, seed: UInt64(iteration + 1),
+                executable: BuiltExecutable.path("engram-crash-writer")!, store: dir.store, mode: mode, seed: UInt64(iteration + 1),
                 delayMicros: UInt32.random(in: 5_000...250_000, using: &generator))
             let acks = AckLog(lines: lines)
             totalAcks += acks.count

@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramFaultSuite
 import EngramJSON
 import Foundation
@@ -6,14 +7,14 @@ import Testing
 
 /// `engram verify` straight after `kill -9` of a writer, with nothing in between: what the crash left is pending
 /// recovery, not problems (exit 0), and a read-only `engram list` shows exactly the acknowledged state.
-@Suite("verify right after kill -9", .enabled(if: BuiltProducts.path("engram-crash-writer") != nil && BuiltProducts.path("engram") != nil,
+@Suite("verify right after kill -9", .enabled(if: BuiltExecutable.path("engram-crash-writer") != nil && BuiltExecutable.path("engram") != nil,
                                                "engram-crash-writer or engram is not built"))
 struct CrashVerifyTests {
     static let kills = Int(ProcessInfo.processInfo.environment["ENGRAM_CRASH_VERIFY_KILLS"] ?? "") ?? 20
 
     static func engram(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("engram")!)
+        process.executableURL = URL(fileURLWithPath: BuiltExecutable.path("engram")!)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
@@ -32,7 +33,7 @@ struct CrashVerifyTests {
         for kill in 0..<CrashVerifyTests.kills {
             let dir = TemporaryDirectory("crashverify-\(kill)")
             let lines = try CrashWriter.run(
-                executable: BuiltProducts.path("engram-crash-writer")!, store: dir.store, mode: "batch", seed: UInt64(kill + 1),
+                executable: BuiltExecutable.path("engram-crash-writer")!, store: dir.store, mode: "batch", seed: UInt64(kill + 1),
                 delayMicros: UInt32.random(in: 2_000...120_000, using: &generator))
             let acks = AckLog(lines: lines)
             acknowledged += acks.count

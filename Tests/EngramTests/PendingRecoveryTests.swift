@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramJSON
 import Foundation
 import Testing
@@ -59,7 +60,7 @@ struct PendingRecoveryTests {
 
     /// `engram verify --format json` as a user runs it: its exit status and report.
     static func cliVerify(_ store: String) throws -> (status: Int32, report: JSONValue)? {
-        guard let engram = BuiltProducts.path("engram") else { return nil }
+        guard let engram = BuiltExecutable.path("engram") else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: engram)
         process.arguments = ["--store", store, "verify", "--format", "json"]

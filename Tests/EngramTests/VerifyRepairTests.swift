@@ -1,4 +1,5 @@
 import Engram
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import Foundation

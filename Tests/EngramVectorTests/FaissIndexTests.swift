@@ -1,4 +1,5 @@
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramVector
 
@@ -303,7 +304,7 @@ extension FaissTests {
         }
 
         @Test func garbageAndOtherIndexTypesAreFormatErrors() throws {
-            var rng = SplitMix64(seed: 15)
+            var rng = SeededGenerator(seed: 15)
             for size in [1, 3, 4, 37, 100, 4096] {
                 let garbage = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
                 expectFaissError(FaissError.formatError) { _ = try FaissIndex(serialized: garbage) }
@@ -369,7 +370,7 @@ extension FaissTests {
             expectFaissError(FaissError.formatError, truncated, "truncated") { _ = try FaissIndex(readingPath: truncated) }
             let empty = file("empty.faiss", [])
             expectFaissError(FaissError.formatError, empty, "empty") { _ = try FaissIndex(readingPath: empty) }
-            var rng = SplitMix64(seed: 16)
+            var rng = SeededGenerator(seed: 16)
             let garbage = file("garbage.faiss", (0..<1000).map { _ in UInt8.random(in: 0...255, using: &rng) })
             expectFaissError(FaissError.formatError, garbage) { _ = try FaissIndex(readingPath: garbage) }
             let text = file("text.faiss", Array("hello, this is not an index\n".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import EngramTestSupport
 import Testing
 import EngramVector
 
@@ -7,21 +8,8 @@ import EngramVector
 /// concurrently with the leak test. (Nested suites inherit `.serialized`.)
 @Suite(.serialized) enum FaissTests {}
 
-/// Deterministic generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomVectors(_ n: Int, _ d: Int, seed: UInt64) -> [Float] {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     return (0..<(n * d)).map { _ in Float.random(in: -1...1, using: &rng) }
 }
 
