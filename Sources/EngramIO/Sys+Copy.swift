@@ -16,15 +16,10 @@ extension Sys {
     package static func copyFile(_ from: String, to: String, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError) -> CopyMethod {
         let input = try open(from, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { close(input) }
-        var st = stat()
-        guard fstat(input, &st) == 0 else { throw EngramError.system("fstat", errno: Glibc.errno, path: from, operation: operation) }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation ?? "copy", path: from,
-                              remedy: "move it out of the store; `engram repair` sets such files aside")
-        }
+        let size = try regularFileSize(input, path: from, operation: operation ?? "copy")
         let output = try open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, operation: operation)
         do {
-            let method = try copyContents(input, output, size: Int64(st.st_size), from: from, to: to, operation: operation)
+            let method = try copyContents(input, output, size: Int64(size), from: from, to: to, operation: operation)
             close(output)
             return method
         } catch {

@@ -144,13 +144,7 @@ package enum Sys {
     package static func readFile(_ path: String, maxSize: Int = 256 << 20, operation: String? = nil) throws(EngramError) -> [UInt8] {
         let fd = try open(path, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EngramError.system("fstat", errno: Glibc.errno, path: path, operation: operation) }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation ?? "read", path: path,
-                              remedy: "move it out of the store; `engram repair` sets such files aside")
-        }
-        let size = Int(st.st_size)
+        let size = try regularFileSize(fd, path: path, operation: operation ?? "read")
         guard size <= maxSize else {
             throw EngramError(code: .corrupt, message: "file is \(size) bytes, over the limit of \(maxSize)", operation: operation ?? "read", path: path,
                               remedy: "`engram repair` moves oversized files to quarantine/")
@@ -175,6 +169,18 @@ package enum Sys {
         if let readError { throw EngramError.system("read", errno: readError, path: path, operation: operation) }
         if offset < size { buffer.removeSubrange(offset...) }
         return buffer
+    }
+
+    /// The size of the regular file open as `fd`; anything else (a device, a FIFO, a directory) is refused: a
+    /// store only ever holds regular files, and reading anything else could block or never end.
+    package static func regularFileSize(_ fd: Int32, path: String, operation: String) throws(EngramError) -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EngramError.system("fstat", errno: Glibc.errno, path: path, operation: operation) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation, path: path,
+                              remedy: "move it out of the store; `engram repair` sets such files aside")
+        }
+        return Int(st.st_size)
     }
 
     /// The names in a directory, without `.` and `..`.
