@@ -1,9 +1,9 @@
-/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance|backup] [--count N] [--dir DIR] [--format text|json]`.
+/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance|backup|graph] [--count N] [--dir DIR] [--format text|json]`.
 ///
 /// Parsed by hand: swift-argument-parser is not a dependency of this target.
 struct BenchOptions: Sendable {
     enum Suite: String, Sendable, CaseIterable {
-        case all, writes, open, load, vectors, maintenance, backup
+        case all, writes, open, load, vectors, maintenance, backup, graph
 
         var runsWrites: Bool { self == .all || self == .writes }
         var runsOpen: Bool { self == .all || self == .open }
@@ -11,6 +11,7 @@ struct BenchOptions: Sendable {
         var runsVectors: Bool { self == .all || self == .vectors }
         var runsMaintenance: Bool { self == .all || self == .maintenance }
         var runsBackup: Bool { self == .all || self == .backup }
+        var runsGraph: Bool { self == .all || self == .graph }
     }
 
     enum Format: String, Sendable {
@@ -25,7 +26,7 @@ struct BenchOptions: Sendable {
     var format = Format.text
 
     static let usage = """
-        usage: engram-bench [all|writes|open|load|vectors|maintenance|backup] [--count N] [--dir DIR] [--format text|json]
+        usage: engram-bench [all|writes|open|load|vectors|maintenance|backup|graph] [--count N] [--dir DIR] [--format text|json]
 
           all        every figure (default)
           writes     durable saves: 1 in flight, 64 in flight, one batch of 10,000
@@ -37,6 +38,8 @@ struct BenchOptions: Sendable {
                      a large store (built first) opened from its vector checkpoint vs rebuilt from the
                      records, verify, full repair
           backup     backup of the large store as copies (the default) and as hard links (--link)
+          graph      the L2 graph at 100,000 × 384 (dev data tiled): build vs FAISS HNSW, recall and latency
+                     vs HNSW, open to first search, resident bytes, a 10 % delta (needs shared/data/dev_*)
 
           --count N          memories in the large store of `open`, `load`, `maintenance` and `backup` (default 100000)
           --dir DIR          where the scratch stores go; a fresh subdirectory is made there and
@@ -86,7 +89,7 @@ struct BenchOptions: Sendable {
                 options.format = format
             default:
                 guard !name.hasPrefix("-") else { throw UsageError(description: "unknown option '\(name)'") }
-                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance, backup may be given") }
+                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance, backup, graph may be given") }
                 guard let suite = Suite(rawValue: name) else { throw UsageError(description: "unknown benchmark '\(name)'") }
                 options.suite = suite
                 suiteSeen = true

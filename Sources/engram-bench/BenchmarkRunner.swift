@@ -117,6 +117,7 @@ struct BenchmarkRunner {
         if options.suite.runsVectors { try await vectorFigures() }
         if options.suite.runsMaintenance { try await maintenanceFigures() }
         if options.suite.runsBackup { try await backupFigures() }
+        if options.suite.runsGraph { try await graphFigures() }
 
         let cacheNote: String
         switch canDropCaches {

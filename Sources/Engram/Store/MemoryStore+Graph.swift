@@ -89,3 +89,26 @@ extension MemoryStore {
         return statistics
     }
 }
+
+extension MemoryStore {
+    /// The nearest memories' ids and distances from both tiers, without reading any record: what ``search(vector:k:scope:metadata:options:)``
+    /// does before hydration (benchmarks measure the two apart).
+    package nonisolated func searchIDs(_ query: [Float], k: Int, options: SearchOptions = SearchOptions()) async throws -> [(id: String, score: Float)] {
+        guard let tier = vectors else {
+            throw EngramError(code: .usage, message: "the store was opened without its vector tier", operation: "search", path: layout.root,
+                              remedy: "open it with loadVectorTier: true")
+        }
+        try await waitForVectorTier()
+        try await refreshGraphIfChanged()
+        do {
+            return try layeredSearch([query], k: k, kind: .memory, tier: tier, options: options)[0]
+        } catch {
+            throw EngramError(code: .io, message: "the vector index failed: \(error.message)", operation: "search", path: layout.vectorIndexDirectory)
+        }
+    }
+
+    /// The graph tier's heap (PQ codes and tables, key tables) and its node count, for benchmarks.
+    package nonisolated var graphFootprint: (nodes: Int, residentBytes: Int)? {
+        graphTier?.graph.map { ($0.count, $0.residentBytes) }
+    }
+}
