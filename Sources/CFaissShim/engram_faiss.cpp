@@ -10,6 +10,7 @@
 
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/Clustering.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/ProductQuantizer.h>
 #include <faiss/IndexIDMap.h>
@@ -29,6 +30,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include <dlfcn.h>
@@ -639,7 +642,6 @@ int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int ite
     REQUIRE_ARG(h != nullptr && x != nullptr, "pq or vectors pointer is NULL");
     REQUIRE_ARG(n >= 1, "training needs at least one vector, got %lld", (long long)n);
     REQUIRE_ARG(iterations >= 0, "iterations must be >= 0, got %d", iterations);
-    apply_threads();
     faiss::ProductQuantizer &pq = h->pq;
     // The caller picks the sample size; these keep FAISS from printing its
     // "please provide at least N training points" warning to stderr, and
@@ -649,16 +651,55 @@ int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int ite
     pq.cp.verbose = false;
     pq.cp.seed = int(seed & 0x7fffffff);
     if (iterations > 0) pq.cp.niter = iterations;
-    if (size_t(n) >= pq.ksub) {
-        pq.train(size_t(n), x);
-    } else {
-        // k-means refuses fewer points than centroids: repeat the sample
-        // (a tiny graph gets exact codes for its points anyway).
-        std::vector<float> rep(pq.ksub * pq.d);
-        for (size_t i = 0; i < pq.ksub; i++)
-            std::memcpy(&rep[i * pq.d], x + (i % size_t(n)) * pq.d, pq.d * sizeof(float));
-        pq.train(pq.ksub, rep.data());
+    const size_t d = pq.d, dsub = pq.dsub, ksub = pq.ksub, M = pq.M;
+    // k-means refuses fewer points than centroids: repeat the sample
+    // (a tiny graph gets exact codes for its points anyway).
+    std::vector<float> rep;
+    size_t nt = size_t(n);
+    if (nt < ksub) {
+        rep.resize(ksub * d);
+        for (size_t i = 0; i < ksub; i++) std::memcpy(&rep[i * d], x + (i % nt) * d, d * sizeof(float));
+        x = rep.data();
+        nt = ksub;
     }
+    // One k-means per sub-space (what ProductQuantizer::train does), but the
+    // sub-spaces run on separate threads, each with ONE OpenMP/BLAS thread:
+    // a d/M-dimensional k-means is too small to split, and OpenMP's and
+    // OpenBLAS's spinning pools fighting over the cores made training 4x
+    // slower than single-threaded on a 2-core machine.
+    const int workers = std::max(1, std::min<int>(g_threads.load(), int(M)));
+    set_blas_threads(0);
+    if (g_openblas_set) g_openblas_set(1);
+    struct BlasRestore {
+        ~BlasRestore() {
+            if (g_openblas_set) g_openblas_set(g_threads.load());
+        }
+    } restore;
+    std::atomic<size_t> next{0};
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(workers), nullptr);
+    auto work = [&](int w) {
+        try {
+            omp_set_num_threads(1);
+            std::vector<float> xs(nt * dsub);
+            for (size_t m; (m = next.fetch_add(1)) < M;) {
+                for (size_t i = 0; i < nt; i++) std::memcpy(&xs[i * dsub], x + i * d + m * dsub, dsub * sizeof(float));
+                faiss::ClusteringParameters cp = pq.cp;
+                cp.seed = int((uint64_t(pq.cp.seed) + 7919 * m) & 0x7fffffff);
+                faiss::Clustering clus(int(dsub), int(ksub), cp);
+                faiss::IndexFlatL2 index(dsub);
+                clus.train(nt, xs.data(), index);
+                pq.set_params(clus.centroids.data(), int(m));
+            }
+        } catch (...) {
+            errors[size_t(w)] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; w++) pool.emplace_back(work, w);
+    work(0);
+    for (auto &t : pool) t.join();
+    for (auto &e : errors)
+        if (e) std::rethrow_exception(e);
     h->trained = true;
     ENGRAM_CATCH
 }

@@ -46,8 +46,8 @@ package enum GraphBuilder {
         do {
             pq = try ProductQuantizer(dimension: d, subQuantizers: m)
             if n > 0 {
-                let sample = trainingSample(input.vectors, count: n, dimension: d, limit: 25_000, seed: parameters.seed)
-                try sample.withUnsafeBufferPointer { (s) throws(FaissError) in try pq.train(s, iterations: 12, seed: Int64(parameters.seed & 0x7FFF_FFFF)) }
+                let sample = trainingSample(input.vectors, count: n, dimension: d, limit: 10_000, seed: parameters.seed)
+                try sample.withUnsafeBufferPointer { (s) throws(FaissError) in try pq.train(s, iterations: 10, seed: Int64(parameters.seed & 0x7FFF_FFFF)) }
                 progress?("pq train", 1, 1)
                 progress?("pq encode", 0, n)
                 try input.vectors.withUnsafeBufferPointer { (v) throws(FaissError) in
