@@ -623,7 +623,6 @@ int engram_faiss_pq_new(int64_t d, int64_t M, int nbits, engram_faiss_pq **out) 
     REQUIRE_ARG(nbits == 8, "only 8-bit codes are supported, got nbits = %d", nbits);
     std::unique_ptr<engram_faiss_pq> h(new engram_faiss_pq{faiss::ProductQuantizer(size_t(d), size_t(M), 8)});
     h->pq.verbose = false;
-    g_live_handles.fetch_add(1);
     *out = h.release();
     ENGRAM_CATCH
 }
@@ -634,14 +633,15 @@ void engram_faiss_pq_free(engram_faiss_pq *pq) {
         delete pq;
     } catch (...) {
     }
-    g_live_handles.fetch_sub(1);
 }
 
-int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int iterations, int64_t seed) {
+int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int iterations, int64_t seed,
+                          int threads) {
     ENGRAM_TRY
     REQUIRE_ARG(h != nullptr && x != nullptr, "pq or vectors pointer is NULL");
     REQUIRE_ARG(n >= 1, "training needs at least one vector, got %lld", (long long)n);
     REQUIRE_ARG(iterations >= 0, "iterations must be >= 0, got %d", iterations);
+    REQUIRE_ARG(threads >= 1, "threads must be >= 1, got %d", threads);
     faiss::ProductQuantizer &pq = h->pq;
     // The caller picks the sample size; these keep FAISS from printing its
     // "please provide at least N training points" warning to stderr, and
@@ -667,7 +667,7 @@ int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int ite
     // a d/M-dimensional k-means is too small to split, and OpenMP's and
     // OpenBLAS's spinning pools fighting over the cores made training 4x
     // slower than single-threaded on a 2-core machine.
-    const int workers = std::max(1, std::min<int>(g_threads.load(), int(M)));
+    const int workers = std::max(1, std::min<int>(threads, int(M)));
     set_blas_threads(0);
     if (g_openblas_set) g_openblas_set(1);
     struct BlasRestore {
@@ -704,14 +704,17 @@ int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int ite
     ENGRAM_CATCH
 }
 
-int engram_faiss_pq_compute_codes(const engram_faiss_pq *h, int64_t n, const float *x, uint8_t *codes) {
+int engram_faiss_pq_compute_codes(const engram_faiss_pq *h, int64_t n, const float *x, uint8_t *codes,
+                                  int threads) {
     ENGRAM_TRY
     REQUIRE_ARG(h != nullptr, "pq is NULL");
     REQUIRE_ARG(h->trained, "the product quantizer is not trained");
     REQUIRE_ARG(n >= 0, "vector count must be >= 0, got %lld", (long long)n);
     if (n == 0) return 0;
     REQUIRE_ARG(x != nullptr && codes != nullptr, "vectors or codes pointer is NULL");
-    apply_threads();
+    REQUIRE_ARG(threads >= 1, "threads must be >= 1, got %d", threads);
+    // Per-thread OpenMP setting only: the process-wide count belongs to the L1 index.
+    omp_set_num_threads(threads);
     h->pq.compute_codes(x, codes, size_t(n));
     ENGRAM_CATCH
 }
@@ -756,7 +759,6 @@ int engram_faiss_hnsw_new(int64_t d, int M, int efConstruction, int efSearch, in
     h->idx->hnsw.efConstruction = efConstruction;
     h->idx->hnsw.efSearch = efSearch;
     h->idx->verbose = false;
-    g_live_handles.fetch_add(1);
     *out = h.release();
     ENGRAM_CATCH
 }
@@ -767,7 +769,6 @@ void engram_faiss_hnsw_free(engram_faiss_hnsw *index) {
         delete index;
     } catch (...) {
     }
-    g_live_handles.fetch_sub(1);
 }
 
 int engram_faiss_hnsw_set_ef_search(engram_faiss_hnsw *index, int efSearch) {
