@@ -10,6 +10,7 @@
 
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/Clustering.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/ProductQuantizer.h>
 #include <faiss/IndexIDMap.h>
@@ -29,6 +30,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include <dlfcn.h>
@@ -620,7 +623,6 @@ int engram_faiss_pq_new(int64_t d, int64_t M, int nbits, engram_faiss_pq **out) 
     REQUIRE_ARG(nbits == 8, "only 8-bit codes are supported, got nbits = %d", nbits);
     std::unique_ptr<engram_faiss_pq> h(new engram_faiss_pq{faiss::ProductQuantizer(size_t(d), size_t(M), 8)});
     h->pq.verbose = false;
-    g_live_handles.fetch_add(1);
     *out = h.release();
     ENGRAM_CATCH
 }
@@ -631,15 +633,15 @@ void engram_faiss_pq_free(engram_faiss_pq *pq) {
         delete pq;
     } catch (...) {
     }
-    g_live_handles.fetch_sub(1);
 }
 
-int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int iterations, int64_t seed) {
+int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int iterations, int64_t seed,
+                          int threads) {
     ENGRAM_TRY
     REQUIRE_ARG(h != nullptr && x != nullptr, "pq or vectors pointer is NULL");
     REQUIRE_ARG(n >= 1, "training needs at least one vector, got %lld", (long long)n);
     REQUIRE_ARG(iterations >= 0, "iterations must be >= 0, got %d", iterations);
-    apply_threads();
+    REQUIRE_ARG(threads >= 1, "threads must be >= 1, got %d", threads);
     faiss::ProductQuantizer &pq = h->pq;
     // The caller picks the sample size; these keep FAISS from printing its
     // "please provide at least N training points" warning to stderr, and
@@ -649,28 +651,70 @@ int engram_faiss_pq_train(engram_faiss_pq *h, int64_t n, const float *x, int ite
     pq.cp.verbose = false;
     pq.cp.seed = int(seed & 0x7fffffff);
     if (iterations > 0) pq.cp.niter = iterations;
-    if (size_t(n) >= pq.ksub) {
-        pq.train(size_t(n), x);
-    } else {
-        // k-means refuses fewer points than centroids: repeat the sample
-        // (a tiny graph gets exact codes for its points anyway).
-        std::vector<float> rep(pq.ksub * pq.d);
-        for (size_t i = 0; i < pq.ksub; i++)
-            std::memcpy(&rep[i * pq.d], x + (i % size_t(n)) * pq.d, pq.d * sizeof(float));
-        pq.train(pq.ksub, rep.data());
+    const size_t d = pq.d, dsub = pq.dsub, ksub = pq.ksub, M = pq.M;
+    // k-means refuses fewer points than centroids: repeat the sample
+    // (a tiny graph gets exact codes for its points anyway).
+    std::vector<float> rep;
+    size_t nt = size_t(n);
+    if (nt < ksub) {
+        rep.resize(ksub * d);
+        for (size_t i = 0; i < ksub; i++) std::memcpy(&rep[i * d], x + (i % nt) * d, d * sizeof(float));
+        x = rep.data();
+        nt = ksub;
     }
+    // One k-means per sub-space (what ProductQuantizer::train does), but the
+    // sub-spaces run on separate threads, each with ONE OpenMP/BLAS thread:
+    // a d/M-dimensional k-means is too small to split, and OpenMP's and
+    // OpenBLAS's spinning pools fighting over the cores made training 4x
+    // slower than single-threaded on a 2-core machine.
+    const int workers = std::max(1, std::min<int>(threads, int(M)));
+    set_blas_threads(0);
+    if (g_openblas_set) g_openblas_set(1);
+    struct BlasRestore {
+        ~BlasRestore() {
+            if (g_openblas_set) g_openblas_set(g_threads.load());
+        }
+    } restore;
+    std::atomic<size_t> next{0};
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(workers), nullptr);
+    auto work = [&](int w) {
+        try {
+            omp_set_num_threads(1);
+            std::vector<float> xs(nt * dsub);
+            for (size_t m; (m = next.fetch_add(1)) < M;) {
+                for (size_t i = 0; i < nt; i++) std::memcpy(&xs[i * dsub], x + i * d + m * dsub, dsub * sizeof(float));
+                faiss::ClusteringParameters cp = pq.cp;
+                cp.seed = int((uint64_t(pq.cp.seed) + 7919 * m) & 0x7fffffff);
+                faiss::Clustering clus(int(dsub), int(ksub), cp);
+                faiss::IndexFlatL2 index(dsub);
+                clus.train(nt, xs.data(), index);
+                pq.set_params(clus.centroids.data(), int(m));
+            }
+        } catch (...) {
+            errors[size_t(w)] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int w = 1; w < workers; w++) pool.emplace_back(work, w);
+    work(0);
+    for (auto &t : pool) t.join();
+    for (auto &e : errors)
+        if (e) std::rethrow_exception(e);
     h->trained = true;
     ENGRAM_CATCH
 }
 
-int engram_faiss_pq_compute_codes(const engram_faiss_pq *h, int64_t n, const float *x, uint8_t *codes) {
+int engram_faiss_pq_compute_codes(const engram_faiss_pq *h, int64_t n, const float *x, uint8_t *codes,
+                                  int threads) {
     ENGRAM_TRY
     REQUIRE_ARG(h != nullptr, "pq is NULL");
     REQUIRE_ARG(h->trained, "the product quantizer is not trained");
     REQUIRE_ARG(n >= 0, "vector count must be >= 0, got %lld", (long long)n);
     if (n == 0) return 0;
     REQUIRE_ARG(x != nullptr && codes != nullptr, "vectors or codes pointer is NULL");
-    apply_threads();
+    REQUIRE_ARG(threads >= 1, "threads must be >= 1, got %d", threads);
+    // Per-thread OpenMP setting only: the process-wide count belongs to the L1 index.
+    omp_set_num_threads(threads);
     h->pq.compute_codes(x, codes, size_t(n));
     ENGRAM_CATCH
 }
@@ -715,7 +759,6 @@ int engram_faiss_hnsw_new(int64_t d, int M, int efConstruction, int efSearch, in
     h->idx->hnsw.efConstruction = efConstruction;
     h->idx->hnsw.efSearch = efSearch;
     h->idx->verbose = false;
-    g_live_handles.fetch_add(1);
     *out = h.release();
     ENGRAM_CATCH
 }
@@ -726,7 +769,6 @@ void engram_faiss_hnsw_free(engram_faiss_hnsw *index) {
         delete index;
     } catch (...) {
     }
-    g_live_handles.fetch_sub(1);
 }
 
 int engram_faiss_hnsw_set_ef_search(engram_faiss_hnsw *index, int efSearch) {

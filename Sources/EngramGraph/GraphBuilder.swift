@@ -39,19 +39,15 @@ package enum GraphBuilder {
         let pq: ProductQuantizer
         let centroids: [Float]
         var codes = [UInt8](repeating: 0, count: n * m)
-        // FAISS's thread count is process-wide: borrow it for the k-means and the encoding, then restore it.
-        let previousThreads = FaissIndex.threadCount
-        try? FaissIndex.setThreadCount(workers)
-        defer { try? FaissIndex.setThreadCount(previousThreads) }
         do {
             pq = try ProductQuantizer(dimension: d, subQuantizers: m)
             if n > 0 {
-                let sample = trainingSample(input.vectors, count: n, dimension: d, limit: 25_000, seed: parameters.seed)
-                try sample.withUnsafeBufferPointer { (s) throws(FaissError) in try pq.train(s, iterations: 12, seed: Int64(parameters.seed & 0x7FFF_FFFF)) }
+                let sample = trainingSample(input.vectors, count: n, dimension: d, limit: 10_000, seed: parameters.seed)
+                try sample.withUnsafeBufferPointer { (s) throws(FaissError) in try pq.train(s, iterations: 10, seed: Int64(parameters.seed & 0x7FFF_FFFF), threads: workers) }
                 progress?("pq train", 1, 1)
                 progress?("pq encode", 0, n)
                 try input.vectors.withUnsafeBufferPointer { (v) throws(FaissError) in
-                    try codes.withUnsafeMutableBufferPointer { (c) throws(FaissError) in try pq.encode(v, into: c) }
+                    try codes.withUnsafeMutableBufferPointer { (c) throws(FaissError) in try pq.encode(v, into: c, threads: workers) }
                 }
                 progress?("pq encode", n, n)
                 centroids = try pq.centroids()

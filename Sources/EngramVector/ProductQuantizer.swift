@@ -31,33 +31,34 @@ package final class ProductQuantizer: Sendable {
     deinit { handle.withLock { engram_faiss_pq_free($0.ptr) } }
 
     /// Trains on `vectors` (row-major, a multiple of ``dimension`` floats) with `iterations` rounds of
-    /// k-means per sub-space (0: FAISS's default). Uses ``FaissIndex/threadCount`` threads.
-    package func train(_ vectors: UnsafeBufferPointer<Float>, iterations: Int = 0, seed: Int64 = 1234) throws(FaissError) {
+    /// k-means per sub-space (0: FAISS's default), sub-spaces spread over `threads` threads (the
+    /// process-wide ``FaissIndex/threadCount`` is left alone).
+    package func train(_ vectors: UnsafeBufferPointer<Float>, iterations: Int = 0, seed: Int64 = 1234, threads: Int = 1) throws(FaissError) {
         let n = vectors.count / dimension
         guard n > 0, vectors.count == n * dimension else {
             throw .bad("ProductQuantizer.train", "\(vectors.count) floats is not a positive multiple of the dimension \(dimension)")
         }
         try handle.withLock { (box: inout Handle) throws(FaissError) in
-            try Self.check(engram_faiss_pq_train(box.ptr, Int64(n), vectors.baseAddress, Int32(iterations), seed), "ProductQuantizer.train")
+            try Self.check(engram_faiss_pq_train(box.ptr, Int64(n), vectors.baseAddress, Int32(iterations), seed, Int32(max(1, threads))), "ProductQuantizer.train")
         }
     }
 
-    /// Encodes `vectors` into `out` (`count × subQuantizers` bytes).
-    package func encode(_ vectors: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>) throws(FaissError) {
+    /// Encodes `vectors` into `out` (`count × subQuantizers` bytes) on `threads` OpenMP threads.
+    package func encode(_ vectors: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt8>, threads: Int = 1) throws(FaissError) {
         let n = vectors.count / dimension
         guard vectors.count == n * dimension, out.count >= n * subQuantizers else {
             throw .bad("ProductQuantizer.encode", "\(vectors.count) floats and room for \(out.count) code bytes do not match dimension \(dimension), M \(subQuantizers)")
         }
         try handle.withLock { (box: inout Handle) throws(FaissError) in
-            try Self.check(engram_faiss_pq_compute_codes(box.ptr, Int64(n), vectors.baseAddress, out.baseAddress), "ProductQuantizer.encode")
+            try Self.check(engram_faiss_pq_compute_codes(box.ptr, Int64(n), vectors.baseAddress, out.baseAddress, Int32(max(1, threads))), "ProductQuantizer.encode")
         }
     }
 
     /// Convenience: codes of a flat array of vectors.
-    package func encode(_ vectors: [Float]) throws(FaissError) -> [UInt8] {
+    package func encode(_ vectors: [Float], threads: Int = 1) throws(FaissError) -> [UInt8] {
         var codes = [UInt8](repeating: 0, count: vectors.count / dimension * subQuantizers)
         try vectors.withUnsafeBufferPointer { (v) throws(FaissError) in
-            try codes.withUnsafeMutableBufferPointer { (c) throws(FaissError) in try encode(v, into: c) }
+            try codes.withUnsafeMutableBufferPointer { (c) throws(FaissError) in try encode(v, into: c, threads: threads) }
         }
         return codes
     }

@@ -164,10 +164,17 @@ void engram_faiss_pq_free(engram_faiss_pq *pq);
 /** Trains on n vectors (n >= 1) with k-means of `iterations` rounds per
  *  sub-space (0: FAISS's default 25), seeded with `seed`. Fewer training
  *  vectors than centroids is allowed (FAISS warns otherwise: the warning is
- *  silenced, the caller chooses the sample). */
-int engram_faiss_pq_train(engram_faiss_pq *pq, int64_t n, const float *x, int iterations, int64_t seed);
-/** Encodes n vectors into n * M bytes at codes. Requires a trained pq. */
-int engram_faiss_pq_compute_codes(const engram_faiss_pq *pq, int64_t n, const float *x, uint8_t *codes);
+ *  silenced, the caller chooses the sample). The sub-spaces are trained on
+ *  `threads` threads, each running FAISS's k-means single-threaded (OpenBLAS
+ *  is held at one thread meanwhile). Neither this nor compute_codes changes
+ *  engram_faiss_set_num_threads's process-wide count. PQ and HNSW handles are
+ *  not counted by engram_faiss_live_handles (that counts index handles). */
+int engram_faiss_pq_train(engram_faiss_pq *pq, int64_t n, const float *x, int iterations, int64_t seed,
+                          int threads);
+/** Encodes n vectors into n * M bytes at codes with `threads` OpenMP
+ *  threads (set on the calling thread only). Requires a trained pq. */
+int engram_faiss_pq_compute_codes(const engram_faiss_pq *pq, int64_t n, const float *x, uint8_t *codes,
+                                  int threads);
 /** Decodes n codes into n * d floats. */
 int engram_faiss_pq_decode(const engram_faiss_pq *pq, int64_t n, const uint8_t *codes, float *x);
 /** Copies the centroids, M * 2^nbits * (d/M) floats laid out
