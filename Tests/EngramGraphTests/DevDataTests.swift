@@ -1,4 +1,5 @@
 import EngramGraph
+import EngramTestSupport
 import EngramVector
 import Foundation
 import Testing
@@ -10,9 +11,9 @@ import Testing
             print("skipped: \(TestData.dataDirectory)/dev_base.fvecs is absent (../shared is not beside the project)")
             return
         }
-        let (d, base) = TestData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
-        let (_, queries) = TestData.fvecs(TestData.dataDirectory + "/dev_query.fvecs")
-        let truth = TestData.ivecs(TestData.dataDirectory + "/dev_groundtruth.ivecs")
+        let (d, base) = DevData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
+        let (_, queries) = DevData.fvecs(TestData.dataDirectory + "/dev_query.fvecs")
+        let truth = DevData.ivecs(TestData.dataDirectory + "/dev_groundtruth.ivecs")
         #if DEBUG
         // Unoptimized Swift builds the default graph (R 64, L 100) in ~12 minutes; a debug run checks a
         // lighter graph with the default search settings, `swift test -c release` checks the defaults.
@@ -21,7 +22,8 @@ import Testing
         let parameters = GraphParameters()
         #endif
         let built = try GraphBuilder.build(TestData.input(base, dimension: d), parameters: parameters, progress: nil)
-        let dir = TestData.temporaryDirectory("dev") + "/graph"
+        let scratch = TemporaryDirectory("dev")
+        let dir = scratch.path + "/graph"
         try built.write(to: dir, metadata: [:])
         let graph = try DiskGraph.open(directory: dir, verifyChecksums: true)
         let nq = queries.count / d
@@ -42,7 +44,7 @@ import Testing
             print("skipped: dev data absent")
             return
         }
-        let (d, base) = TestData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
+        let (d, base) = DevData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
         let sample = Array(base.prefix(4000 * d))
         let pq = try ProductQuantizer(dimension: d, subQuantizers: 48)
         try sample.withUnsafeBufferPointer { (s) throws(FaissError) in try pq.train(s, iterations: 8, threads: 2) }
@@ -64,8 +66,8 @@ import Testing
             print("skipped: dev data absent")
             return
         }
-        let (d, base) = TestData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
-        let (_, queries) = TestData.fvecs(TestData.dataDirectory + "/dev_query.fvecs")
+        let (d, base) = DevData.fvecs(TestData.dataDirectory + "/dev_base.fvecs")
+        let (_, queries) = DevData.fvecs(TestData.dataDirectory + "/dev_query.fvecs")
         // A 5,000-row prefix keeps the debug-build test short; truth by brute force.
         let n = 5000
         let rows = Array(base.prefix(n * d))

@@ -1,4 +1,5 @@
 import EngramGraph
+import EngramTestSupport
 import EngramIO
 import EngramJSON
 import Foundation
@@ -11,12 +12,15 @@ import Testing
     static let queries = TestData.clustered(count: 60, dimension: d, seed: 12)
     static let parameters = GraphParameters(degree: 24, complexity: 48, alpha: 1.2, threads: 2, pqBytes: 8)
 
+    /// This test's own directory (Swift Testing makes a suite instance per test), removed when it ends.
+    let scratch = TemporaryDirectory()
+
     func query(_ q: Int) -> [Float] { Array(Self.queries[q * Self.d..<(q + 1) * Self.d]) }
 
     /// Builds and writes the seeded set once per test (each test owns its directory).
     func writeGraph(_ name: String, metric: GraphMetric = .l2, vectors: [Float] = GraphTests.vectors) throws -> (String, BuiltGraph) {
         let built = try GraphBuilder.build(TestData.input(vectors, dimension: Self.d, metric: metric), parameters: Self.parameters, progress: nil)
-        let dir = TestData.temporaryDirectory(name) + "/graph"
+        let dir = scratch.path + "/" + name + "-graph"
         try built.write(to: dir, metadata: ["generation": 7, "built_at": "2025-01-01T00:00:00Z"])
         return (dir, built)
     }
@@ -190,7 +194,7 @@ import Testing
         for n in [0, 1, 5] {
             let v = Array(Self.vectors.prefix(n * Self.d))
             let built = try GraphBuilder.build(TestData.input(v, dimension: Self.d), parameters: Self.parameters, progress: nil)
-            let dir = TestData.temporaryDirectory("tiny\(n)") + "/g"
+            let dir = scratch.path + "/tiny\(n)"
             try built.write(to: dir, metadata: [:])
             let graph = try DiskGraph.open(directory: dir, verifyChecksums: true)
             #expect(graph.count == n)

@@ -29,9 +29,7 @@ extension VectorTier {
     func snapshot(journalSequence: Int64) throws -> Snapshot {
         try state.withLock { (state: inout State) throws -> Snapshot in
             for kind in RecordKind.allCases {
-                var set = state[kind]
-                try set.compact(force: true)
-                state[kind] = set
+                try state.update(kind) { (set: inout VectorSet) throws(FaissError) in try set.compact(force: true) }
             }
             state.generation += 1
             var files: [(name: String, bytes: [UInt8])] = []

@@ -22,6 +22,16 @@ package final class VectorTier: Sendable {
             get { kind == .memory ? memories : assemblies }
             set { if kind == .memory { memories = newValue } else { assemblies = newValue } }
         }
+
+        /// Mutates one kind's set in place. Not through the subscript: its get-then-set hands the mutation a
+        /// second reference to the set's dictionaries, so every change copied them whole — O(vectors) per save,
+        /// O(n²) for a catch-up that drops the records a new graph covers.
+        mutating func update<R>(_ kind: RecordKind, _ body: (inout VectorSet) throws(FaissError) -> R) throws(FaissError) -> R {
+            switch kind {
+            case .memory: try body(&memories)
+            case .assembly: try body(&assemblies)
+            }
+        }
     }
 
     let metric: DistanceMetric
@@ -60,18 +70,16 @@ package final class VectorTier: Sendable {
     func apply(upserts: [(kind: RecordKind, id: String, vector: [Float], version: Timestamp)], removals: [(kind: RecordKind, id: String)]) throws(FaissError) {
         guard !upserts.isEmpty || !removals.isEmpty else { return }
         try state.withLock { (state: inout State) throws(FaissError) in
-            for removal in removals { state[removal.kind].remove(removal.id) }
+            for removal in removals { _ = try state.update(removal.kind) { (set: inout VectorSet) throws(FaissError) in set.remove(removal.id) } }
             for kind in RecordKind.allCases {
                 let items = upserts.filter { $0.kind == kind }.map { (id: $0.id, vector: $0.vector, version: $0.version) }
                 guard !items.isEmpty else { continue }
-                var set = state[kind]
-                try set.upsert(items, nextID: &state.nextID)
-                state[kind] = set
+                var nextID = state.nextID
+                try state.update(kind) { (set: inout VectorSet) throws(FaissError) in try set.upsert(items, nextID: &nextID) }
+                state.nextID = nextID
             }
             for kind in RecordKind.allCases {
-                var set = state[kind]
-                try set.compact(force: false)
-                state[kind] = set
+                try state.update(kind) { (set: inout VectorSet) throws(FaissError) in try set.compact(force: false) }
             }
             state.changesSincePersist += upserts.count + removals.count
         }
