@@ -29,6 +29,9 @@ protocol DerivedIndex: AnyObject, Sendable {
     var changesSincePersist: Int { get }
     /// Takes over the state of an instance loaded elsewhere (the background load at open).
     func adopt(_ other: Self)
+    /// Gives a freshly loaded instance what this live one knows of its surroundings before the loader computes
+    /// its differences (L1: which records the L2 graph covers, so it does not read them back from disk).
+    func prepare(_ loaded: Self)
     /// Writes its files into `directory` (blocking, on a pool thread): each atomically, the manifest last.
     func persist(to directory: String, journalSequence: Int64) throws
 }
@@ -38,4 +41,8 @@ struct DerivedIndexContext: Sendable {
     var metric: DistanceMetric
     /// The store's embedding dimension (nil: none yet).
     var dimension: Int?
+}
+
+extension DerivedIndex {
+    func prepare(_ loaded: Self) {}
 }

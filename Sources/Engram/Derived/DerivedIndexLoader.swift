@@ -12,6 +12,8 @@ struct DerivedIndexLoader<Index: DerivedIndex> {
     var rebuild = false
     /// A read-only open's committed temp files, read instead of their record files (the batch seen whole).
     var committed = CommittedTemporaryFiles()
+    /// The store's live instance, which prepares the loaded one (see ``DerivedIndex/prepare(_:)``).
+    var live: Index?
 
     struct Outcome: Sendable {
         var loaded: Index
@@ -22,7 +24,8 @@ struct DerivedIndexLoader<Index: DerivedIndex> {
     }
 
     init(layout: StoreLayout, context: DerivedIndexContext, index: CentralIndex, rebuild: Bool = false,
-         committed: CommittedTemporaryFiles = CommittedTemporaryFiles()) {
+         committed: CommittedTemporaryFiles = CommittedTemporaryFiles(), live: Index? = nil) {
+        self.live = live
         self.layout = layout
         self.context = context
         self.index = index
@@ -42,6 +45,7 @@ struct DerivedIndexLoader<Index: DerivedIndex> {
             outcome = Outcome(loaded: Index.empty(context))
             if hasRecords { outcome.rebuiltReason = problem }
         }
+        live?.prepare(outcome.loaded)
         let differences = outcome.loaded.differences(from: index)
         if outcome.rebuiltReason != nil, differences.reload.isEmpty { outcome.rebuiltReason = nil }  // nothing it would hold
         var changes = DerivedChanges(removals: differences.remove)

@@ -29,24 +29,26 @@ extension MemoryStore {
                 if Index.self == VectorTier.self { try? FaissIndex.setThreadCount(configuration.searchThreads) }
                 let outcome = try await configuration.eventLoop.run {
                     try DerivedIndexLoader<Index>(layout: layout, context: context, index: snapshot,
-                                                  rebuild: configuration.rebuildDerivedData && !configuration.readOnly, committed: committed).load()
+                                                  rebuild: configuration.rebuildDerivedData && !configuration.readOnly, committed: committed,
+                                                  live: tier).load()
                 }
-                try await self.finishLoad(tier, slot: slot, outcome: outcome)
+                try await self.finishLoad(tier, slot: slot, outcome: outcome, snapshot: snapshot)
             } catch {
                 self.failLoad(slot: slot, error)
             }
         }
     }
 
-    private func finishLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, outcome: DerivedIndexLoader<Index>.Outcome) async throws {
+    private func finishLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, outcome: DerivedIndexLoader<Index>.Outcome, snapshot: CentralIndex) async throws {
         tier.adopt(outcome.loaded)
         if Index.self == VectorTier.self {
             recovery.rebuiltVectorIndexReason = outcome.rebuiltReason
             recovery.resyncedVectors = outcome.resynced
         }
         for path in outcome.unreadable where !recovery.unreadableRecords.contains(path) { recovery.unreadableRecords.append(path) }
-        let changed = try await catchUp(tier, slot: slot) || outcome.changed
-        if tier.differences(from: index).reload.isEmpty {
+        // Writes made while it loaded (none in a read-only store): catch up with them.
+        let changed = try await (sequence != snapshot.journalSequence ? catchUp(tier, slot: slot) : false) || outcome.changed
+        if sequence == snapshot.journalSequence || tier.differences(from: index).reload.isEmpty {
             derivedTiers[slot].ready = true
             if changed && !configuration.readOnly { derivedTiers[slot].needsWrite = true }
             if Index.self == VectorTier.self { considerGraphRebuild() }

@@ -28,6 +28,9 @@ extension VectorTier: DerivedIndex {
         return DerivedDifferences(reload: reload.map { (kind: $0.0, id: $0.1) }, remove: remove.map { (kind: $0.0, id: $0.1) })
     }
 
+    /// The loaded tier answers for the same graph as this one.
+    func prepare(_ loaded: VectorTier) { loaded.layer(over: lower.withLock { $0 }) }
+
     func persist(to directory: String, journalSequence: Int64) throws {
         try VectorTier.write(try snapshot(journalSequence: journalSequence), to: directory)
     }
