@@ -124,7 +124,7 @@ extension BenchmarkRunner {
 
         // Figure 16: resident memory per vector with the graph in place.
         if let footprint = store.graphFootprint {
-            var figure = Figure(key: "16", title: "resident bytes per vector with the graph", measure: .time,
+            var figure = Figure(key: "16", title: "resident bytes per vector with the graph", measure: .bytes,
                                 engram: Double(footprint.residentBytes) / Double(footprint.nodes), baseline: Double(d * 4),
                                 baselineName: "FAISS flat (4 × d)", goal: .none)
             figure.notes.append("PQ codes + centroids + key tables (\(Format.bytes(footprint.residentBytes)) for \(Format.grouped(footprint.nodes)) nodes); "

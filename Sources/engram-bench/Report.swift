@@ -9,6 +9,8 @@ struct Figure: Sendable {
         case rate(unit: String)
         /// Seconds (lower is better); the ratio is Engram's time over the baseline's.
         case time
+        /// Bytes (lower is better); the ratio is Engram's size over the baseline's.
+        case bytes
     }
 
     enum Goal: Sendable {
@@ -57,6 +59,7 @@ struct Figure: Sendable {
         switch measure {
         case .rate(let unit): return Format.rate(value, unit)
         case .time: return Format.duration(value)
+        case .bytes: return Format.fixed(value, 1) + " B"
         }
     }
 }
@@ -142,6 +145,7 @@ struct Report: Sendable {
             switch f.measure {
             case .rate(let u): unit = u
             case .time: unit = "s"
+            case .bytes: unit = "B"
             }
             var object: JSONObject = [
                 "key": .string(f.key),
