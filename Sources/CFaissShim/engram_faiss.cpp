@@ -447,6 +447,19 @@ int64_t engram_faiss_count(const engram_faiss_index *index) {
     return index ? index->idx->ntotal : -1;
 }
 
+int engram_faiss_flat_view(const engram_faiss_index *index, const float **vectors, const int64_t **ids, int64_t *count) {
+    // Read-only views of the flat sub-index's vectors and the id map, for an exact scan with Engram's own AVX2
+    // kernels (this libfaiss.a is built without AVX2). Valid until the index is next changed; the caller holds
+    // the index's lock. No allocation, nothing that can throw.
+    if (!index || !vectors || !ids || !count) return ENGRAM_FAISS_E_BAD_ARGUMENT;
+    auto *flat = dynamic_cast<const faiss::IndexFlatCodes *>(index->idx->index);
+    if (!flat || flat->code_size != sizeof(float) * (size_t)index->idx->d) return ENGRAM_FAISS_E_BAD_ARGUMENT;
+    *vectors = reinterpret_cast<const float *>(flat->codes.data());
+    *ids = index->idx->id_map.data();
+    *count = index->idx->ntotal;
+    return 0;
+}
+
 int64_t engram_faiss_dimension(const engram_faiss_index *index) {
     return index ? index->idx->d : -1;
 }

@@ -306,3 +306,19 @@ public final class FaissIndex: Sendable {
         }
     }
 }
+
+extension FaissIndex {
+    /// Runs `body` with read-only views of the vectors (row-major, `count × dimension`) and their FAISS ids, under
+    /// the index's lock: for an exact scan with Engram's own SIMD kernels (Debian's libfaiss is built without
+    /// AVX2). Nil when the index is not a flat one.
+    package func withFlatView<R>(_ body: (_ vectors: UnsafePointer<Float>, _ ids: UnsafePointer<Int64>, _ count: Int) -> R) -> R? {
+        handle.withLock { box -> R? in
+            var vectors: UnsafePointer<Float>?
+            var ids: UnsafePointer<Int64>?
+            var count: Int64 = 0
+            guard engram_faiss_flat_view(box.ptr, &vectors, &ids, &count) == 0 else { return nil }
+            guard count > 0, let vectors, let ids else { return nil }
+            return body(vectors, ids, Int(count))
+        }
+    }
+}

@@ -90,6 +90,9 @@ void engram_faiss_free(engram_faiss_index *index);
 /** Number of vectors (faiss ntotal); -1 if index is NULL. */
 int64_t engram_faiss_count(const engram_faiss_index *index);
 /** Vector dimension; -1 if index is NULL. */
+/* Read-only views of an index's vectors (row-major, count × dimension) and its FAISS ids, for an exact scan
+ * with Engram's own SIMD kernels. Valid until the index is changed. 0, or ENGRAM_FAISS_E_BAD_ARGUMENT. */
+int engram_faiss_flat_view(const engram_faiss_index *index, const float **vectors, const int64_t **ids, int64_t *count);
 int64_t engram_faiss_dimension(const engram_faiss_index *index);
 /** ENGRAM_FAISS_METRIC_*; -1 if index is NULL. */
 int engram_faiss_metric(const engram_faiss_index *index);
