@@ -126,15 +126,22 @@ package final class DiskGraph: Sendable {
         func check(_ ok: Bool, _ file: String, _ what: @autoclosure () -> String) {
             if !ok { problems.append("\(file): \(what())") }
         }
+        /// What every file's header shares: long enough to hold it, its magic, its own checksum, the format
+        /// version. The header to check further, or nil when the file is too short to hold one.
+        func header(_ file: MappedFile, _ name: String, bytes: Int, magic: [UInt8], checked: Int, kind: String) -> UnsafeRawPointer? {
+            guard file.size >= bytes else {
+                problems.append("\(name): \(file.size) bytes is shorter than its \(bytes)-byte header")
+                return nil
+            }
+            let h = file.base
+            check(memoryEquals(h, magic), name, "bad magic (not a graph \(kind) file)")
+            check(h.u64(checked) == GraphFormat.hash(h, checked), name, "header checksum mismatch")
+            check(h.u32(8) == GraphFormat.formatVersion, name, "format version \(h.u32(8)), expected \(GraphFormat.formatVersion)")
+            return h
+        }
         // nodes.bin
         let n = GraphFormat.nodesName
-        if nodes.size < GraphFormat.sectorSize {
-            problems.append("\(n): \(nodes.size) bytes is shorter than its \(GraphFormat.sectorSize)-byte header")
-        } else {
-            let h = nodes.base
-            check(memoryEquals(h, GraphFormat.nodesMagic), n, "bad magic (not a graph node file)")
-            check(h.u64(GraphFormat.nodesHeaderChecked) == GraphFormat.hash(h, GraphFormat.nodesHeaderChecked), n, "header checksum mismatch")
-            check(h.u32(8) == GraphFormat.formatVersion, n, "format version \(h.u32(8)), expected \(GraphFormat.formatVersion)")
+        if let h = header(nodes, n, bytes: GraphFormat.sectorSize, magic: GraphFormat.nodesMagic, checked: GraphFormat.nodesHeaderChecked, kind: "node") {
             check(h.u32(12) == UInt32(GraphFormat.sectorSize), n, "sector size \(h.u32(12)), expected \(GraphFormat.sectorSize)")
             check(h.u32(16) == UInt32(dimension), n, "dimension \(h.u32(16)), the manifest says \(dimension)")
             check(h.u32(20) == metric.code, n, "metric code \(h.u32(20)) disagrees with the manifest's \(metric.rawValue)")
@@ -149,13 +156,7 @@ package final class DiskGraph: Sendable {
         // pq.bin
         let p = GraphFormat.pqName
         let pqSize = codesOffset + count * pqSubQuantizers
-        if pq.size < GraphFormat.pqHeaderBytes {
-            problems.append("\(p): \(pq.size) bytes is shorter than its header")
-        } else {
-            let h = pq.base
-            check(memoryEquals(h, GraphFormat.pqMagic), p, "bad magic (not a graph PQ file)")
-            check(h.u64(GraphFormat.pqHeaderChecked) == GraphFormat.hash(h, GraphFormat.pqHeaderChecked), p, "header checksum mismatch")
-            check(h.u32(8) == GraphFormat.formatVersion, p, "format version \(h.u32(8)), expected \(GraphFormat.formatVersion)")
+        if let h = header(pq, p, bytes: GraphFormat.pqHeaderBytes, magic: GraphFormat.pqMagic, checked: GraphFormat.pqHeaderChecked, kind: "PQ") {
             check(h.u32(12) == UInt32(dimension) && h.u32(16) == UInt32(pqSubQuantizers) && h.u32(20) == 256, p,
                   "dimension \(h.u32(12)), M \(h.u32(16)), centroids \(h.u32(20)) disagree with the manifest")
             check(h.u64(24) == UInt64(count), p, "count \(h.u64(24)), the manifest says \(count)")
@@ -164,13 +165,7 @@ package final class DiskGraph: Sendable {
         }
         // keys.bin
         let k = GraphFormat.keysName
-        if keys.size < GraphFormat.keysHeaderBytes {
-            problems.append("\(k): \(keys.size) bytes is shorter than its header")
-        } else {
-            let h = keys.base
-            check(memoryEquals(h, GraphFormat.keysMagic), k, "bad magic (not a graph key file)")
-            check(h.u64(GraphFormat.keysHeaderChecked) == GraphFormat.hash(h, GraphFormat.keysHeaderChecked), k, "header checksum mismatch")
-            check(h.u32(8) == GraphFormat.formatVersion, k, "format version \(h.u32(8)), expected \(GraphFormat.formatVersion)")
+        if let h = header(keys, k, bytes: GraphFormat.keysHeaderBytes, magic: GraphFormat.keysMagic, checked: GraphFormat.keysHeaderChecked, kind: "key") {
             check(h.u64(16) == UInt64(count), k, "count \(h.u64(16)), the manifest says \(count)")
             check(h.u64(24) == UInt64(GraphFormat.keysHeaderBytes) && h.u64(32) == UInt64(lookupOffset) && h.u64(40) == UInt64(blobOffset),
                   k, "section offsets are wrong")

@@ -12,16 +12,20 @@ extension Sys {
     /// not mix two versions.
     ///
     /// Nothing is fsynced here: a snapshot of many files makes them durable together with ``syncFileSystem(of:operation:)``
-    /// (or the caller fsyncs `to`). On failure `to` is removed.
-    package static func copyFile(_ from: String, to: String, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError) -> CopyMethod {
+    /// (or the caller fsyncs `to`). On failure `to` is removed. Returns how, and the size of what was copied.
+    package static func copyFile(_ from: String, to: String, mode: mode_t = 0o644, operation: String? = nil) throws(EngramError)
+        -> (method: CopyMethod, bytes: Int)
+    {
         let input = try open(from, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { close(input) }
-        let size = try regularFileSize(input, path: from, operation: operation ?? "copy")
+        _ = try regularFileSize(input, path: from, operation: operation ?? "copy")
         let output = try open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, operation: operation)
         do {
-            let method = try copyContents(input, output, size: Int64(size), from: from, to: to, operation: operation)
+            let method = try copyContents(input, output, from: from, to: to, operation: operation)
+            // What actually landed (the source may have grown while it was read).
+            let bytes = try regularFileSize(output, path: to, operation: operation ?? "copy")
             close(output)
-            return method
+            return (method, bytes)
         } catch {
             close(output)
             _ = Glibc.unlink(to)
@@ -29,7 +33,7 @@ extension Sys {
         }
     }
 
-    private static func copyContents(_ input: Int32, _ output: Int32, size: Int64, from: String, to: String,
+    private static func copyContents(_ input: Int32, _ output: Int32, from: String, to: String,
                                      operation: String?) throws(EngramError) -> CopyMethod {
         if let injected = FaultInjector.shared.check(.write, path: to) {
             throw EngramError.system("write", errno: injected, path: to, operation: operation)

@@ -3,10 +3,6 @@ import EngramIO
 import EngramJSON
 import EngramVector
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Figures 12–16: the L2 graph through the store, against FAISS `IndexHNSWFlat` (M 32, efConstruction 200, 2
 /// threads) and FAISS flat (exact), on 100,000 × 384 vectors: the 20,000 dev vectors tiled five times with small
 /// seeded noise (each copy a distinct point), the 500 dev queries, exact top-10 from FAISS flat in the same run.
@@ -22,11 +18,11 @@ extension BenchmarkRunner {
             return
         }
         let n = Self.graphCount, d = data.dimension
-        var rng = BenchRandom(seed: 0x6A4A)
+        var rng = SplitMix64(state: 0x6A4A)
         var vectors = [Float](repeating: 0, count: n * d)
         for row in 0..<n {
             let source = row % data.baseCount
-            for c in 0..<d { vectors[row * d + c] = data.base[source * d + c] + (row < data.baseCount ? 0 : Float(rng.normal() * 0.01)) }
+            for c in 0..<d { vectors[row * d + c] = data.base[source * d + c] + (row < data.baseCount ? 0 : Float(rng.nextGaussian() * 0.01)) }
         }
         func id(_ row: Int) -> String { "g" + String(row) }
         let queries = data.queries
@@ -178,19 +174,4 @@ extension BenchmarkRunner {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
-}
-
-/// Seeded normal noise for the tiled data set (Box–Muller over SplitMix64).
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double { sqrt(-2 * log(max(uniform(), 1e-300))) * cos(2 * .pi * uniform()) }
 }

@@ -75,8 +75,29 @@ final class GraphTier: Sendable {
         if let dimension = context.dimension, graph.dimension != dimension {
             return (nil, "the graph has dimension \(graph.dimension), the store \(dimension): rebuild it")
         }
-        let versions = (0..<Int32(graph.count)).map { Timestamp(parsing: graph.version(of: $0))?.microseconds ?? Int64.min }
-        return (State(graph: graph, versions: versions, identity: identity), nil)
+        return (State(graph: graph, versions: nodeVersions(graph), identity: identity), nil)
+    }
+
+    /// Each node's record version (`updated_at`) in microseconds; `Int64.min` where it does not parse (it then
+    /// matches no record, so the node counts as stale).
+    static func nodeVersions(_ graph: DiskGraph) -> [Int64] {
+        (0..<Int32(graph.count)).map { Timestamp(parsing: graph.version(of: $0))?.microseconds ?? Int64.min }
+    }
+
+    /// Which nodes still stand for their record — it exists, has an embedding, and is at the node's version —
+    /// and which are stale, as record ids. `current` gives a record's version in microseconds when it has an
+    /// embedding (nil otherwise); nodes in `skip` (already tombstoned) are in neither list. O(nodes).
+    /// The one definition the tier, verify and `stats` share.
+    static func standing(_ graph: DiskGraph, versions: [Int64], skip: Set<Int32> = [], current: (String) -> Int64?)
+        -> (covered: [String], stale: [String])
+    {
+        var covered: [String] = [], stale: [String] = []
+        covered.reserveCapacity(graph.count)
+        for node in 0..<Int32(graph.count) where !skip.contains(node) {
+            let id = graph.key(of: node)
+            if let version = current(id), version == versions[Int(node)] { covered.append(id) } else { stale.append(id) }
+        }
+        return (covered, stale)
     }
 }
 
@@ -117,15 +138,8 @@ extension GraphTier: DerivedIndex {
     func differences(from index: CentralIndex) -> DerivedDifferences {
         state.withLock { state in
             guard let graph = state.graph else { return DerivedDifferences() }
-            var out = DerivedDifferences()
-            for node in 0..<Int32(graph.count) where !state.stale.contains(node) {
-                let id = graph.key(of: node)
-                guard let entry = index.memories[id], entry.dimension != nil, entry.updatedAt.microseconds == state.versions[Int(node)] else {
-                    out.remove.append((.memory, id))
-                    continue
-                }
-            }
-            return out
+            let stale = GraphTier.standing(graph, versions: state.versions, skip: state.stale) { index.embeddedVersion(of: $0) }.stale
+            return DerivedDifferences(remove: stale.map { (kind: .memory, id: $0) })
         }
     }
 
@@ -138,4 +152,12 @@ extension GraphTier: DerivedIndex {
 
     /// The builder writes the graph's files; the store never does.
     func persist(to directory: String, journalSequence: Int64) throws {}
+}
+
+extension CentralIndex {
+    /// A memory's version in microseconds when it has an embedding (what the graph may hold), else nil.
+    func embeddedVersion(of id: String) -> Int64? {
+        guard let entry = memories[id], entry.dimension != nil else { return nil }
+        return entry.updatedAt.microseconds
+    }
 }

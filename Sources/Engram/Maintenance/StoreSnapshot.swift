@@ -188,9 +188,9 @@ public struct StoreSnapshot: Sendable {
         }
         let slash = to.lastIndex(of: "/")!
         let temporary = String(to[...slash]) + Sys.temporaryName(for: String(to[to.index(after: slash)...]))
-        let method: CopyMethod
+        let copy: (method: CopyMethod, bytes: Int)
         do {
-            method = try Sys.copyFile(from, to: temporary, operation: "backup")
+            copy = try Sys.copyFile(from, to: temporary, operation: "backup")
         } catch {
             // Not `catch where`: that pattern crashes the Swift 6.3 compiler's ownership checker here.
             guard error.code == .notFound, Sys.fileType(temporary) == nil else { throw error }
@@ -202,9 +202,8 @@ public struct StoreSnapshot: Sendable {
             _ = try? Sys.unlink(temporary)
             throw error
         }
-        if method == .cloned { report.cloned += 1 } else { report.copied += 1 }
-        var st = stat()
-        if lstat(to, &st) == 0 { report.bytesCopied += Int(st.st_size) }
+        if copy.method == .cloned { report.cloned += 1 } else { report.copied += 1 }
+        report.bytesCopied += copy.bytes
         report.files += 1
         return true
     }

@@ -142,6 +142,9 @@ extension MemoryStore {
     /// The slot of the L1 vector tier.
     var vectorSlot: Int? { derivedTiers.firstIndex { $0.index is VectorTier } }
 
+    /// The slot of the L2 graph tier.
+    var graphSlot: Int? { derivedTiers.firstIndex { $0.index is GraphTier } }
+
     var vectorTierReady: Bool { vectorSlot.map { derivedTiers[$0].ready } ?? false }
 
     /// Waits until the vector tier (loaded in the background since open) is ready; throws if it failed.

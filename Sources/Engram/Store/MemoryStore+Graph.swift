@@ -10,7 +10,7 @@ extension MemoryStore {
     /// its nodes whose record changed since the build, and shrinks L1 to what the new graph does not cover.
     /// One `lstat` when nothing changed, so searches call it every time.
     func refreshGraphIfChanged() async throws {
-        guard let graphTier, let slot = derivedTiers.firstIndex(where: { $0.index is GraphTier }), derivedTiers[slot].ready else { return }
+        guard let graphTier, let slot = graphSlot, derivedTiers[slot].ready else { return }
         let directory = GraphDirectory(layout: layout)
         let identity = directory.identity()
         guard identity != graphTier.identity else { return }
@@ -53,10 +53,10 @@ extension MemoryStore {
     }
 
     /// What `engram stats` shows of the graph (nil without one).
-    func graphStatistics() -> GraphStatistics? {
+    /// `embeddedMemories`: the memories with an embedding (what the graph may cover), counted by the caller.
+    func graphStatistics(embeddedMemories: Int) -> GraphStatistics? {
         // Opened without the vector tier (stats, list): describe the graph on disk (opening it is cheap).
-        let slot = derivedTiers.firstIndex { $0.index is GraphTier }
-        let loaded = slot.map { derivedTiers[$0].ready } == true ? graphTier : nil
+        let loaded = graphSlot.map { derivedTiers[$0].ready } == true ? graphTier : nil
         let (graph, problem): (DiskGraph?, String?) = loaded.map { ($0.graph, $0.problem) } ?? GraphDirectory(layout: layout).open()
         guard let graph else {
             return problem.map { GraphStatistics(problem: $0) }
@@ -71,18 +71,12 @@ extension MemoryStore {
             statistics.staleNodes = loaded.staleCount
             statistics.deltaSize = vectors?.count(.memory) ?? 0
         } else {
-            // Without the tiers loaded: count from the index what the graph does not hold at its version.
-            var stale = 0, delta = 0
-            for node in 0..<Int32(graph.count) {
-                let entry = index.memories[graph.key(of: node)]
-                if entry?.updatedAt.description != graph.version(of: node) { stale += 1 }
-            }
-            for (id, entry) in index.memories where entry.dimension != nil {
-                if let node = graph.node(forKey: id), graph.version(of: node) == entry.updatedAt.description { continue }
-                delta += 1
-            }
-            statistics.staleNodes = stale
-            statistics.deltaSize = delta
+            // Without the tiers loaded: count from the index what the graph does not hold at its version (the
+            // delta: every embedded memory the graph does not cover).
+            let index = self.index
+            let standing = GraphTier.standing(graph, versions: GraphTier.nodeVersions(graph)) { index.embeddedVersion(of: $0) }
+            statistics.staleNodes = standing.stale.count
+            statistics.deltaSize = embeddedMemories - standing.covered.count
         }
         statistics.bytesOnDisk = graph.bytesOnDisk
         statistics.residentBytes = graph.residentBytes

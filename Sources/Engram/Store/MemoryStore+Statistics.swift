@@ -2,11 +2,12 @@ import EngramJSON
 
 extension MemoryStore {
     public func statistics() -> StoreStatistics {
-        StoreStatistics(
+        let embeddedMemories = index.memories.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) }
+        return StoreStatistics(
             memoryCount: index.memories.count,
             assemblyCount: index.assemblies.count,
             embeddingDimension: index.embeddingDimension,
-            vectorCount: index.memories.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
+            vectorCount: embeddedMemories,
             assemblyVectorCount: index.assemblies.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
             indexedVectors: vectorTierReady ? vectors.map { $0.count(.memory) + $0.count(.assembly) } : nil,
             cachedMemories: memoryCache.count,
@@ -16,6 +17,6 @@ extension MemoryStore {
             journalSequence: sequence,
             readOnly: configuration.readOnly,
             path: layout.root,
-            graph: graphStatistics())
+            graph: graphStatistics(embeddedMemories: embeddedMemories))
     }
 }
