@@ -20,8 +20,10 @@ public struct StoreOptions: ParsableArguments, Sendable {
     }
 
     /// Opens the store as commands do: recoveries are reported on stderr.
-    public func open(readOnly: Bool = false, create: Bool = false, vectors: Bool = true) async throws -> MemoryStore {
+    public func open(readOnly: Bool = false, create: Bool = false, vectors: Bool = true,
+                     duplicates: DuplicatePolicy = .reuse) async throws -> MemoryStore {
         var configuration = StoreConfiguration()
+        configuration.duplicates = duplicates
         configuration.readOnly = readOnly
         configuration.loadVectorTier = vectors
         configuration.createIfMissing = create
@@ -33,3 +35,5 @@ public struct StoreOptions: ParsableArguments, Sendable {
         return try await MemoryStore.open(at: path, configuration: configuration)
     }
 }
+
+extension DuplicatePolicy: ExpressibleByArgument {}

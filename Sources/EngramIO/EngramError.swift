@@ -41,6 +41,8 @@ public struct EngramError: Error, Sendable, CustomStringConvertible, Hashable {
         public static let dimensionMismatch = Code(rawValue: "dimension_mismatch")
         /// An optimistic update found that the record changed since it was read.
         public static let conflict = Code(rawValue: "conflict")
+        /// A memory with the same content exists and the store's duplicate policy is `reject`.
+        public static let duplicate = Code(rawValue: "duplicate")
         /// Another process holds the store's writer lock.
         public static let locked = Code(rawValue: "locked")
         /// A write was attempted on a store opened read-only.

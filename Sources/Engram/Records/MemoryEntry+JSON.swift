@@ -6,8 +6,8 @@ extension MemoryEntry {
     /// `id`, timestamps, `content_hash` and `schema_version` may be omitted and are filled in.
     public init(json: JSONValue, source: String, strict: Bool, operation: String = "read memory") throws(EngramError) {
         var f = try RecordFields(json, source: source, operation: operation, strict: strict)
-        let id = try f.string("id", required: strict) ?? RecordID.generate(prefix: "mem")
-        try RecordID.validate(id, operation: operation)
+        let id = try f.string("id", required: strict)
+        if let id { try RecordID.validate(id, operation: operation) }
         guard let content = try f.string("content", required: true) else { throw f.failure("content", "missing") }
         self.init(id: id, content: content)
         embedding = try f.vector("embedding")

@@ -75,6 +75,7 @@ extension MemoryStore {
             switch record.kind {
             case .memory:
                 guard let memory = record.memory else { continue }
+                noteContentHash(of: record.id, old: index.memories[record.id]?.contentHash, new: memory.contentHash)
                 index.memories[record.id] = MemoryIndexEntry(memory)
                 if index.embeddingDimension == nil, let d = memory.embedding?.count { index.embeddingDimension = d }
                 memoryCache.insert(memory, for: record.id)
@@ -109,6 +110,7 @@ extension MemoryStore {
         applyToDerived(DerivedChanges(removals: [(kind, id)]))
         switch kind {
         case .memory:
+            noteContentHash(of: id, old: index.memories[id]?.contentHash, new: nil)
             index.memories[id] = nil
             memoryCache.removeValue(for: id)
         case .assembly:

@@ -46,7 +46,8 @@ extension MemoryStore {
         }
         let ids = memories.map(\.id)
         let compound = ids.contains { !(membership[$0] ?? []).isEmpty }
-        let saved = try await writeMemories(memories, ids: ids, expected: expected, operation: operation, compound: compound)
+        let saved = try await writeMemories(memories, ids: ids, gate: ids + duplicateGateTokens(memories), expected: expected,
+                                            operation: operation, compound: compound)
         defer { if compound { endCompound() } }
         // Outside the write gate: rewriting assemblies takes their own ids through the gate.
         let inAssemblies = Set(ids.flatMap { membership[$0] ?? [] })
@@ -56,11 +57,12 @@ extension MemoryStore {
 
     /// With `compound`, the operation counts itself in `compoundOperations` once it holds the write gate (and
     /// so no checkpoint is running); the caller ends it after the assemblies are rewritten.
-    private func writeMemories(_ memories: [MemoryEntry], ids: [String], expected: [String: Timestamp], operation: String,
+    /// `gate`: the ids to claim in the write gate (the memories' ids and their duplicate tokens).
+    private func writeMemories(_ memories: [MemoryEntry], ids: [String], gate: [String], expected: [String: Timestamp], operation: String,
                                compound: Bool) async throws -> [MemoryEntry] {
-        await beginWrite(ids)
+        await beginWrite(gate)
         if compound { compoundOperations += 1 }
-        defer { endWrite(ids) }
+        defer { endWrite(gate) }
         do {
             return try await writeMemoriesHoldingGate(memories, expected: expected, operation: operation)
         } catch {
@@ -71,10 +73,11 @@ extension MemoryStore {
 
     private func writeMemoriesHoldingGate(_ memories: [MemoryEntry], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
         try checkWritable(operation)
+        let duplicates = try await resolveDuplicates(memories, operation: operation)
 
         var records: [PreparedRecord] = []
         records.reserveCapacity(memories.count)
-        for var memory in memories {
+        for (position, var memory) in memories.enumerated() where duplicates.existing[position] == nil && duplicates.sameAs[position] == nil {
             let existing = index.memories[memory.id]
             if let expectation = expected[memory.id], existing?.updatedAt != expectation {
                 throw EngramError(code: .conflict,
@@ -89,14 +92,18 @@ extension MemoryStore {
             let item = JournalOperation.Item(kind: .memory, id: memory.id, temporaryName: file.temporaryName, memory: MemoryIndexEntry(memory))
             records.append(PreparedRecord(kind: .memory, id: memory.id, file: file, item: item, memory: memory))
         }
-        try await commit(records, operation: operation)
-        return records.map { $0.memory! }
+        if !records.isEmpty { try await commit(records, operation: operation) }
+        return duplicates.results(memories: memories, saved: records.map { $0.memory! })
     }
 
-    /// Checks a memory as a save would (id, finite values, dimension) without writing anything.
-    public func check(_ memory: MemoryEntry) throws {
+    /// Checks a memory as a save would (id, finite values, dimension, and a duplicate the `reject` policy would
+    /// refuse) without writing anything.
+    public func check(_ memory: MemoryEntry) async throws {
         try RecordID.validate(memory.id, operation: "check memory")
         try validateEmbedding(memory.embedding, id: memory.id, operation: "check memory")
+        if configuration.duplicates == .reject, let existing = try await existingDuplicate(of: memory) {
+            throw duplicateError(memory, existing: existing.id, operation: "check memory")
+        }
     }
 
     /// Rejects NaN/±Infinity and wrong dimensions before anything is written; fixes the store's dimension with

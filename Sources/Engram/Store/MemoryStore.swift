@@ -33,6 +33,9 @@ public actor MemoryStore {
     var index: CentralIndex
     /// memory id → the assemblies that list it.
     var membership: [String: Set<String>] = [:]
+    /// content hash → the memories with that content; built on first use by the duplicate policy (see
+    /// `MemoryStore+Duplicates.swift`), then kept current by every write.
+    var memoriesByContentHash: [String: [String]]?
     var journal: AppendOnlyFile?
     var lock: StoreLock?
     var memoryCache: LRUCache<String, MemoryEntry>

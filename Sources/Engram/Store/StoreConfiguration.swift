@@ -34,6 +34,10 @@ public struct StoreConfiguration: Sendable {
     /// Default: `.l2` (squared Euclidean distance, as FAISS's `IndexFlatL2`).
     public var metric: DistanceMetric = .l2
 
+    /// What a save of a memory without an id of its own does when a memory with the same content exists
+    /// (see ``DuplicatePolicy``). Default: `.reuse`.
+    public var duplicates = DuplicatePolicy.reuse
+
     /// Load the vector tier at open (and keep it in sync). Tools that never search (list, get, stats) turn it
     /// off to open large stores faster; search then fails with a clear error. Default: `true`.
     public var loadVectorTier = true
