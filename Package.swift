@@ -49,7 +49,7 @@ let package = Package(
         /// A strict, allocation-light JSON reader and a pretty printer (2-space indent) that keeps numbers as written.
         .target(name: "EngramJSON"),
         /// The libuv event loop, the atomic write protocol with group commit, the error type, fault injection.
-        .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys"]),
+        .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys", "CXXHash"]),
         /// The FAISS-backed L1 vector tier.
         .target(name: "EngramVector", dependencies: ["CFaissShim"]),
         /// The L2 tier's engine: Vamana graph build, the on-disk format (docs/GRAPH.md), mmapped search.
