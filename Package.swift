@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "engram", targets: ["engram"]),
         .executable(name: "engram-graph", targets: ["engram-graph"]),
         .executable(name: "engram-bench", targets: ["engram-bench"]),
+        .executable(name: "engram-text-bench", targets: ["engram-text-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,14 +50,16 @@ let package = Package(
         /// A strict, allocation-light JSON reader and a pretty printer (2-space indent) that keeps numbers as written.
         .target(name: "EngramJSON"),
         /// The libuv event loop, the atomic write protocol with group commit, the error type, fault injection.
-        .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys"]),
+        .target(name: "EngramIO", dependencies: ["CLibUV", "CEngramSys", "CXXHash"]),
         /// The FAISS-backed L1 vector tier.
         .target(name: "EngramVector", dependencies: ["CFaissShim"]),
         /// The L2 tier's engine: Vamana graph build, the on-disk format (docs/GRAPH.md), mmapped search.
         .target(name: "EngramGraph", dependencies: ["CEngramKernels", "EngramVector", "EngramIO", "EngramJSON", "CXXHash"]),
+        /// The keyword tier's engine: tokenizer, BM25, the mmapped segment format (docs/KEYWORDS.md) with an in-memory delta.
+        .target(name: "EngramText", dependencies: ["EngramIO", "CXXHash"]),
         /// The store: records, central index, journal, cache.
         .target(name: "Engram", dependencies: [
-            "EngramIO", "EngramJSON", "EngramVector", "EngramGraph", "CEngramKernels", "CXXHash", .product(name: "Logging", package: "swift-log"),
+            "EngramIO", "EngramJSON", "EngramVector", "EngramGraph", "EngramText", "CEngramKernels", "CXXHash", .product(name: "Logging", package: "swift-log"),
         ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [
@@ -78,6 +81,8 @@ let package = Package(
         .executableTarget(name: "engram-fuzz", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
         /// Figures for the graph engine: kernels vs a plain loop, build and search vs FAISS HNSW and flat.
         .executableTarget(name: "engram-graph-bench", dependencies: ["EngramGraph", "EngramVector", "EngramIO", "EngramJSON", "CEngramKernels"]),
+        /// Figures for the keyword engine: build, write, open, bytes, µs per query, recall@10 on the dev texts.
+        .executableTarget(name: "engram-text-bench", dependencies: ["EngramText", "EngramIO"]),
         .executableTarget(name: "engram-example-host", dependencies: ["Engram"], path: "Examples/HostProgram"),
 
         // MARK: Tests
@@ -88,6 +93,7 @@ let package = Package(
         .testTarget(name: "EngramIOTests", dependencies: ["EngramTestSupport", "EngramIO"]),
         .testTarget(name: "EngramVectorTests", dependencies: ["EngramTestSupport", "EngramVector"]),
         .testTarget(name: "EngramGraphTests", dependencies: ["EngramTestSupport", "EngramGraph", "CEngramKernels", "EngramVector", "EngramIO", "EngramJSON"]),
+        .testTarget(name: "EngramTextTests", dependencies: ["EngramTestSupport", "EngramText", "EngramIO"]),
         .testTarget(name: "EngramTests", dependencies: ["EngramTestSupport", "Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
         .testTarget(name: "EngramCLITests", dependencies: ["EngramTestSupport", "EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
     ],

@@ -20,7 +20,7 @@ extension BuiltGraph {
         var files = JSONObject()
         for name in GraphFormat.fileNames {
             let path = directory + "/" + name
-            var writer = try GraphFileWriter(path: path)
+            var writer = try HashingFileWriter(path: path, operation: op)
             do {
                 switch name {
                 case GraphFormat.nodesName: try writeNodes(&writer)
@@ -54,7 +54,7 @@ extension BuiltGraph {
         ]
         let bytes = JSONWriter.pretty(.object(manifest))
         let temporary = directory + "/" + Sys.temporaryName(for: GraphFormat.manifestName)
-        var writer = try GraphFileWriter(path: temporary)
+        var writer = try HashingFileWriter(path: temporary, operation: op)
         do {
             try writer.write(bytes)
         } catch {
@@ -67,7 +67,7 @@ extension BuiltGraph {
         try Sys.fsyncDirectory(directory, operation: op)
     }
 
-    private func writeNodes(_ writer: inout GraphFileWriter) throws(EngramError) {
+    private func writeNodes(_ writer: inout HashingFileWriter) throws(EngramError) {
         let layout = GraphFormat.NodeLayout(dimension: dimension, degree: degree)
         var header = [UInt8](repeating: 0, count: GraphFormat.sectorSize)
         header.withUnsafeMutableBytes { raw in
@@ -117,7 +117,7 @@ extension BuiltGraph {
         }
     }
 
-    private func writePQ(_ writer: inout GraphFileWriter) throws(EngramError) {
+    private func writePQ(_ writer: inout HashingFileWriter) throws(EngramError) {
         var header = [UInt8](repeating: 0, count: GraphFormat.pqHeaderBytes)
         let codesOffset = GraphFormat.pqHeaderBytes + pqCentroids.count * 4
         header.withUnsafeMutableBytes { raw in
@@ -137,7 +137,7 @@ extension BuiltGraph {
         try writer.write(pqCodes)
     }
 
-    private func writeKeys(_ writer: inout GraphFileWriter) throws(EngramError) {
+    private func writeKeys(_ writer: inout HashingFileWriter) throws(EngramError) {
         let entriesOffset = GraphFormat.keysHeaderBytes
         let lookupOffset = entriesOffset + count * GraphFormat.keyEntryBytes
         let blobOffset = lookupOffset + count * GraphFormat.lookupEntryBytes

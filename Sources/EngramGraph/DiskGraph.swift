@@ -99,7 +99,7 @@ package final class DiskGraph: Sendable {
             guard let expected = files[name]?["size"]?.int64Value, files[name]?["xxh3"]?.stringValue != nil else {
                 throw corrupt("manifest has no size and xxh3 for \(name)", manifestPath)
             }
-            let file = try MappedFile(path: path, operation: op)
+            let file = try MappedFile(path: path, operation: op, remedy: "rebuild the graph (`engram-graph build`)")
             guard file.size == Int(expected) else {
                 throw corrupt("\(name) is \(file.size) bytes, the manifest says \(expected) (truncated or overwritten)", path)
             }

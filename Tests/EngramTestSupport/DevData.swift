@@ -33,3 +33,39 @@ public enum DevData {
         }
     }
 }
+
+/// The dev texts (`dev_base.txt`, one per line, a key being its row number) and their keyword queries.
+extension DevData {
+    public static var hasTexts: Bool {
+        FileManager.default.fileExists(atPath: directory + "/dev_base.txt")
+            && FileManager.default.fileExists(atPath: directory + "/dev_text_queries.jsonl")
+    }
+
+    public static let textSkipMessage = "the dev texts (../shared/data/dev_base.txt, dev_text_queries.jsonl) are not here"
+
+    /// The texts, with the `\n` escapes inside a line turned back into newlines.
+    public static func texts() -> [String] {
+        let all = (try? String(contentsOfFile: directory + "/dev_base.txt", encoding: .utf8)) ?? ""
+        var lines = all.split(separator: "\n", omittingEmptySubsequences: false).map { $0.replacingOccurrences(of: "\\n", with: "\n") }
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+
+    public struct TextQuery: Sendable {
+        /// "identifier", "fragment" or "semantic".
+        public var kind: String
+        public var text: String
+        /// Rows (keys) that answer it.
+        public var relevant: [Int]
+    }
+
+    public static func textQueries() -> [TextQuery] {
+        let all = (try? String(contentsOfFile: directory + "/dev_text_queries.jsonl", encoding: .utf8)) ?? ""
+        return all.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let kind = object["kind"] as? String, let text = object["text"] as? String,
+                  let relevant = object["relevant"] as? [Int] else { return nil }
+            return TextQuery(kind: kind, text: text, relevant: relevant)
+        }
+    }
+}

@@ -1,25 +1,23 @@
-import EngramIO
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A whole file mapped read-only and shared: pages come from the page cache on first touch, so many
-/// processes searching one graph share one copy, and opening costs no reads.
-final class MappedFile: @unchecked Sendable {  // immutable after init; the mapping is read-only
-    let path: String
-    let base: UnsafeRawPointer
-    let size: Int
+/// processes searching one file (a graph, a keyword index) share one copy, and opening costs no reads.
+package final class MappedFile: @unchecked Sendable {  // immutable after init; the mapping is read-only
+    package let path: String
+    package let base: UnsafeRawPointer
+    package let size: Int
 
-    init(path: String, operation: String) throws(EngramError) {
+    /// `remedy` is what a `.corrupt` error (not a regular file) tells the user to do; it depends on who owns the file.
+    package init(path: String, operation: String, remedy: String) throws(EngramError) {
         self.path = path
         let fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { Sys.close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw EngramError.system("fstat", errno: errno, path: path, operation: operation) }
         guard st.st_mode & S_IFMT == S_IFREG else {
-            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation, path: path,
-                              remedy: "rebuild the graph (`engram-graph build`)")
+            throw EngramError(code: .corrupt, message: "not a regular file", operation: operation, path: path, remedy: remedy)
         }
         size = Int(st.st_size)
         if size == 0 {
@@ -31,8 +29,11 @@ final class MappedFile: @unchecked Sendable {  // immutable after init; the mapp
         base = UnsafeRawPointer(p)
     }
 
+    /// The mapped bytes as a buffer (bounds-checked slicing for readers of untrusted files).
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
     /// Tells the kernel access is random (no read-ahead of neighbouring records).
-    func adviseRandom() {
+    package func adviseRandom() {
         if size > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_RANDOM) }
     }
 
