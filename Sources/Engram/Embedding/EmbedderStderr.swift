@@ -22,6 +22,8 @@ final class EmbedderStderr: @unchecked Sendable {
     }
 
     private func drain(_ fd: Int32) {
+        // Our stderr may be a pipe whose reader is gone (`engram put … 2>&1 | head`): fail the write, not the process.
+        EmbedderProcess.blockPipeSignalOnThisThread()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
