@@ -11,9 +11,13 @@ struct PutCommand: AsyncParsableCommand {
         discussion: """
             Each memory needs `content`; `embedding`, `metadata`, `quickrecal_score`, `id` and the other fields of SPEC §2 \
             are optional. Memories are saved in group-committed batches and each `{"id": …}` line is printed only once \
-            that memory is durable. Invalid records are reported on stderr with their line and skipped (exit status 1).
+            that memory is durable. Invalid records are reported on stderr with their line and skipped (exit status 1). \
+            With --embedder (or $ENGRAM_EMBEDDER), memories without `embedding` get their content embedded, a batch \
+            at a time; if the embedder fails, that batch is not saved and put stops with the embedder's error.
 
-            A memory without an `id` whose content equals a stored memory's is not stored twice under the default             --duplicates reuse: its line is {"id": <existing>, "duplicate": true}. `allow` stores it again; `reject`             reports it as an error. A memory given with an `id` is always saved.
+            A memory without an `id` whose content equals a stored memory's is not stored twice under the default \
+            --duplicates reuse: its line is {"id": <existing>, "duplicate": true}. `allow` stores it again; `reject` \
+            reports it as an error. A memory given with an `id` is always saved.
             """)
 
     @OptionGroup var options: StoreOptions

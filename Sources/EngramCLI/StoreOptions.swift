@@ -10,7 +10,19 @@ public struct StoreOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp("The storage directory (default: $ENGRAM_STORE, else ./storage).", valueName: "DIR"))
     public var store: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A command that turns text into vectors (JSON Lines on stdin/stdout, run with /bin/sh -c; default: $ENGRAM_EMBEDDER). Memories saved without an embedding get their content embedded. `engram hash-embedder` is a test/demo embedder.",
+        valueName: "COMMAND"))
+    public var embedder: String?
+
     public init() {}
+
+    /// `--embedder`, else `$ENGRAM_EMBEDDER` (an empty value means none).
+    public var embedderConfiguration: EmbedderConfiguration? {
+        let command = embedder ?? ProcessInfo.processInfo.environment["ENGRAM_EMBEDDER"]
+        guard let command, !command.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return EmbedderConfiguration(shellCommand: command)
+    }
 
     /// `--store DIR` given before the command name (`engram --store DIR stats`), as SPEC §4 writes it.
     @TaskLocal static var leadingStore: String?
@@ -27,6 +39,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
         configuration.readOnly = readOnly
         configuration.loadVectorTier = vectors
         configuration.createIfMissing = create
+        configuration.embedder = embedderConfiguration
         configuration.logger = Logger(label: "engram") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .notice

@@ -58,6 +58,9 @@ public struct EngramError: Error, Sendable, CustomStringConvertible, Hashable {
         /// A store in a format version this Engram does not open (older: `engram migrate --upgrade`; newer:
         /// a newer Engram). Never "repaired": that would drop what this version cannot read.
         public static let unsupportedFormat = Code(rawValue: "unsupported_format")
+        /// The embedder (the command configured to turn text into vectors) failed: it could not be started,
+        /// exited, did not answer in time, or answered something that is not a valid reply. Nothing was written.
+        public static let embedder = Code(rawValue: "embedder")
     }
 
     public var code: Code

@@ -35,6 +35,7 @@ extension MemoryStore {
     func saveMemories(_ memories: [MemoryEntry], expected: [String: Timestamp], operation: String) async throws -> [MemoryEntry] {
         try checkWritable(operation)
         guard !memories.isEmpty else { return [] }
+        let memories = try await embeddingMissingVectors(memories, operation: operation)
         var seen = Set<String>()
         for memory in memories {
             try RecordID.validate(memory.id, operation: operation)

@@ -27,6 +27,8 @@ public actor MemoryStore {
     /// Every derived tier (the vector tier among them), driven through one interface: see ``DerivedIndex``
     /// and `MemoryStore+DerivedData.swift`.
     var derivedTiers: [DerivedTierSlot] = []
+    /// The child process that embeds text, when the configuration names one (see `MemoryStore+Embedding.swift`).
+    nonisolated let embedder: Embedder?
     /// The background L2 graph build (see `MemoryStore+GraphRebuild.swift`).
     var graphBuild = GraphBuildState()
 
@@ -70,6 +72,7 @@ public actor MemoryStore {
         self.configuration = configuration
         self.engine = FileEngine(loop: configuration.eventLoop)
         self.logger = configuration.logger
+        self.embedder = configuration.embedder.map(Embedder.init)
         self.index = index
         self.sequence = index.journalSequence
         self.memoryCache = LRUCache(capacity: configuration.cacheCapacity)
@@ -129,6 +132,7 @@ public actor MemoryStore {
     /// Checkpoints the index (when anything changed), closes the journal and releases the lock. Idempotent.
     public func close() async throws {
         guard !isClosed else { return }
+        await embedder?.stop()
         defer {
             isClosed = true
             journal?.close()

@@ -54,6 +54,12 @@ public struct StoreConfiguration: Sendable {
     /// `engram repair` does after fixing the records). O(store size). Default: `false`.
     package var rebuildDerivedData = false
 
+    /// The command that turns text into vectors (see ``EmbedderConfiguration`` and `docs/EMBEDDER.md`). With one,
+    /// saving a memory without an embedding embeds its content first (a failure saves nothing), and
+    /// ``MemoryStore/embed(_:)`` works. The child process starts on the first text and stops at `close()`.
+    /// Default: `nil` (memories without an embedding are saved without one).
+    public var embedder: EmbedderConfiguration?
+
     /// Create the store (the layout of `storage-template/`) if the directory is missing or empty. Default: `true`.
     public var createIfMissing = true
 
