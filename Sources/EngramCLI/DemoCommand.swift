@@ -78,10 +78,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if let probe = sampled.first, let query = probe.embedding {
             let nearest = try await store.search(vector: query, k: 4).filter { $0.id != probe.id }.prefix(3)
-            summary["nearest"] = .array(nearest.map { .object(["id": .string($0.id), "distance": .double(Double($0.distance))]) })
+            summary["nearest"] = .array(nearest.map { .object(["id": .string($0.id), "distance": .double(Double($0.distance!))]) })
             if text {
                 console.out("Nearest to \(probe.id) (\"\(probe.content.prefix(50))…\"), exact search over \(store.vectors?.count(.memory) ?? 0) vectors:")
-                for hit in nearest { console.out("  \(hit.id)  distance \(String(format: "%.4f", hit.distance))  \(hit.content.prefix(60))…") }
+                for hit in nearest { console.out("  \(hit.id)  distance \(String(format: "%.4f", hit.distance!))  \(hit.content.prefix(60))…") }
             }
         }
 

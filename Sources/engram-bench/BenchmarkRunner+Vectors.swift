@@ -128,7 +128,7 @@ extension BenchmarkRunner {
 
         let outcome = SearchOutcome(
             storeRows: storeResults.map { $0.map { VectorData.row(of: $0.id) ?? -1 } },
-            storeDistances: storeResults.map { $0.map(\.distance) },
+            storeDistances: storeResults.map { $0.map { $0.distance ?? .nan } },
             rawRows: rawResults.map { $0.map { Int($0.id) } },
             storeMedian: Timing.median(storeTimes), rawMedian: Timing.median(rawTimes))
         let differing = zip(outcome.storeRows, outcome.rawRows).filter { $0 != $1 }.count

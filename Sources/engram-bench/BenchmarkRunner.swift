@@ -118,6 +118,7 @@ struct BenchmarkRunner {
         if options.suite.runsMaintenance { try await maintenanceFigures() }
         if options.suite.runsBackup { try await backupFigures() }
         if options.suite.runsGraph { try await graphFigures() }
+        if options.suite.runsText { try await textFigures() }
 
         let cacheNote: String
         switch canDropCaches {

@@ -71,6 +71,8 @@ struct Report: Sendable {
     var figures: [Figure] = []
     var baselines: [String] = []
     var notes: [String] = []
+    /// Tables printed as they are after the figures (the text-search evaluation).
+    var tables: [(title: String, lines: [String])] = []
     var totalSeconds = 0.0
 
     // MARK: Text
@@ -101,6 +103,12 @@ struct Report: Sendable {
         lines.append("")
         lines.append("  goals met: \(judged.filter { $0 }.count) of \(judged.count)"
                      + "    ratio = Engram ÷ baseline (rates: higher is better; times: lower is better)")
+
+        for table in tables {
+            lines.append("")
+            lines.append(table.title)
+            lines += table.lines.map { "  " + $0 }
+        }
 
         if !baselines.isEmpty {
             lines.append("")
@@ -172,6 +180,7 @@ struct Report: Sendable {
             "goals_total": .int(Int64(judged.count)),
             "baselines": .array(baselines.map { .string($0) }),
             "notes": .array(notes.map { .string($0) }),
+            "tables": .array(tables.map { .object(["title": .string($0.title), "lines": .array($0.lines.map { .string($0) })]) }),
             "total_seconds": number(totalSeconds),
         ])
         return String(decoding: JSONWriter.pretty(document, trailingNewline: false), as: UTF8.self)

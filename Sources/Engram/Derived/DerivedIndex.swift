@@ -34,6 +34,11 @@ protocol DerivedIndex: AnyObject, Sendable {
     func prepare(_ loaded: Self)
     /// Writes its files into `directory` (blocking, on a pool thread): each atomically, the manifest last.
     func persist(to directory: String, journalSequence: Int64) throws
+
+    /// Before a load at open, on the loading thread (L1: FAISS's thread count).
+    static func prepareLoad(_ configuration: StoreConfiguration)
+    /// Records in the open's report what loading found (rebuilt, and why; how many records were re-read).
+    static func note(rebuiltReason: String?, resynced: Int, in report: inout RecoveryReport)
 }
 
 /// What a derived index needs to know about its store to load or rebuild itself.
@@ -41,8 +46,12 @@ struct DerivedIndexContext: Sendable {
     var metric: DistanceMetric
     /// The store's embedding dimension (nil: none yet).
     var dimension: Int?
+    /// What the keyword index holds and how it ranks.
+    var keywords = KeywordConfiguration()
 }
 
 extension DerivedIndex {
     func prepare(_ loaded: Self) {}
+    static func prepareLoad(_ configuration: StoreConfiguration) {}
+    static func note(rebuiltReason: String?, resynced: Int, in report: inout RecoveryReport) {}
 }

@@ -19,6 +19,10 @@ public struct RecoveryReport: Sendable, Equatable {
     public var rebuiltVectorIndexReason: String?
     /// Vectors re-read from their records because they were missing or stale (changes since the vector checkpoint).
     public var resyncedVectors = 0
+    /// The keyword index was rebuilt from the records, and why.
+    public var rebuiltKeywordIndexReason: String?
+    /// Records re-indexed for keyword search because the keyword index held another version of them.
+    public var resyncedKeywordDocuments = 0
     /// Assemblies brought up to date at open (a member deleted or changed just before a crash).
     public var repairedAssemblies: [String] = []
     /// Memories the replayed journal changed (their assemblies are checked at open).
@@ -29,6 +33,7 @@ public struct RecoveryReport: Sendable, Equatable {
     public var didSomething: Bool {
         replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil
             || tornJournalTail || !unreadableRecords.isEmpty || rebuiltVectorIndexReason != nil || resyncedVectors > 0
+            || rebuiltKeywordIndexReason != nil || resyncedKeywordDocuments > 0
             || !repairedAssemblies.isEmpty
     }
 
@@ -40,6 +45,8 @@ public struct RecoveryReport: Sendable, Equatable {
         if !removedTemporaryFiles.isEmpty { parts.append("removed \(removedTemporaryFiles.count) stale temp files") }
         if let reason = rebuiltVectorIndexReason { parts.append("rebuilt the vector index from the records (\(reason))") }
         if resyncedVectors > 0 { parts.append("brought \(resyncedVectors) vectors up to date from their records") }
+        if let reason = rebuiltKeywordIndexReason { parts.append("rebuilt the keyword index from the records (\(reason))") }
+        if resyncedKeywordDocuments > 0 { parts.append("re-indexed \(resyncedKeywordDocuments) records for keyword search") }
         if !repairedAssemblies.isEmpty { parts.append("brought \(repairedAssemblies.count) assemblies up to date with their members: \(repairedAssemblies.prefix(5).joined(separator: ", "))") }
         if tornJournalTail { parts.append("dropped a partial journal line (an unacknowledged write)") }
         if !unreadableRecords.isEmpty { parts.append("\(unreadableRecords.count) unreadable records left for `engram repair`: \(unreadableRecords.prefix(5).joined(separator: ", "))") }

@@ -4,7 +4,9 @@ import EngramVector
 /// The store drives every derived tier the same way (see ``DerivedIndex``): loads and catches it up at open,
 /// feeds it each durable write, persists it at checkpoints, and reports what loading it found.
 extension MemoryStore {
-    var derivedContext: DerivedIndexContext { DerivedIndexContext(metric: configuration.metric, dimension: index.embeddingDimension) }
+    var derivedContext: DerivedIndexContext {
+        DerivedIndexContext(metric: configuration.metric, dimension: index.embeddingDimension, keywords: configuration.keywords)
+    }
 
     /// Starts loading every tier in the background: open returns as soon as the index is ready (a tier's files
     /// can be hundreds of MB). Searches wait for the tier they use; writes made meanwhile are caught up from the
@@ -22,11 +24,11 @@ extension MemoryStore {
         let layout = self.layout
         let configuration = self.configuration
         let committed = recovery.committedTemporaryFiles
-        let context = DerivedIndexContext(metric: configuration.metric, dimension: snapshot.embeddingDimension)
+        let context = DerivedIndexContext(metric: configuration.metric, dimension: snapshot.embeddingDimension, keywords: configuration.keywords)
         derivedTiers[slot].load = Task {
             await previous?.value
             do {
-                if Index.self == VectorTier.self { try? FaissIndex.setThreadCount(configuration.searchThreads) }
+                Index.prepareLoad(configuration)
                 let outcome = try await configuration.eventLoop.run {
                     try DerivedIndexLoader<Index>(layout: layout, context: context, index: snapshot,
                                                   rebuild: configuration.rebuildDerivedData && !configuration.readOnly, committed: committed,
@@ -41,10 +43,7 @@ extension MemoryStore {
 
     private func finishLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, outcome: DerivedIndexLoader<Index>.Outcome, snapshot: CentralIndex) async throws {
         tier.adopt(outcome.loaded)
-        if Index.self == VectorTier.self {
-            recovery.rebuiltVectorIndexReason = outcome.rebuiltReason
-            recovery.resyncedVectors = outcome.resynced
-        }
+        Index.note(rebuiltReason: outcome.rebuiltReason, resynced: outcome.resynced, in: &recovery)
         for path in outcome.unreadable where !recovery.unreadableRecords.contains(path) { recovery.unreadableRecords.append(path) }
         // Writes made while it loaded (none in a read-only store): catch up with them.
         let changed = try await (sequence != snapshot.journalSequence ? catchUp(tier, slot: slot) : false) || outcome.changed
@@ -144,6 +143,20 @@ extension MemoryStore {
 
     /// The slot of the L2 graph tier.
     var graphSlot: Int? { derivedTiers.firstIndex { $0.index is GraphTier } }
+
+    /// The slot of the keyword tier.
+    var keywordSlot: Int? { derivedTiers.firstIndex { $0.index is KeywordTier } }
+
+    /// Waits until the keyword tier is ready; throws if the store has none or it failed to load.
+    func waitForKeywordTier(operation: String) async throws -> KeywordTier {
+        guard let slot = keywordSlot, let tier = keywordTier else {
+            throw EngramError(code: .usage, message: "the store was opened without its keyword index", operation: operation, path: layout.root,
+                              remedy: "open it with loadKeywordTier: true")
+        }
+        if let load = derivedTiers[slot].load { await load.value }
+        if let error = derivedTiers[slot].loadError { throw error }
+        return tier
+    }
 
     var vectorTierReady: Bool { vectorSlot.map { derivedTiers[$0].ready } ?? false }
 

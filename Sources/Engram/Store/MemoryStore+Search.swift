@@ -35,23 +35,7 @@ extension MemoryStore {
         }
         try await waitForVectorTier()
         try await refreshGraphIfChanged()
-        let dimension = await embeddingDimension
-        for (n, query) in queries.enumerated() {
-            let which = queries.count > 1 ? "query \(n): " : ""
-            if let bad = query.firstIndex(where: { !$0.isFinite }) {
-                throw EngramError(code: .invalidVector, message: "\(which)value \(bad) is \(query[bad]); NaN and ±Infinity are not allowed",
-                                  operation: operation, remedy: "give a query of finite float32 values")
-            }
-            if let dimension, query.count != dimension {
-                throw EngramError(code: .dimensionMismatch, message: "\(which)the query has \(query.count) values; this store's dimension is \(dimension)",
-                                  operation: operation, remedy: "embed the query with the store's model (\(dimension) dimensions)")
-            }
-            if query.isEmpty {
-                throw EngramError(code: .invalidVector, message: "\(which)the query is empty", operation: operation, remedy: "give a query vector")
-            }
-        }
-        guard dimension != nil else { return queries.map { _ in [] } }
-
+        guard try await validateQueries(queries, operation: operation) else { return queries.map { _ in [] } }
         var results = [[SearchResult]](repeating: [], count: queries.count)
         for kind in scope.kinds {
             // With a metadata filter, fetch more candidates until k pass or the kind is exhausted.
@@ -83,11 +67,32 @@ extension MemoryStore {
         if scope == .all {
             let higher = configuration.metric.higherIsCloser
             for i in results.indices {
-                results[i].sort { higher ? $0.distance > $1.distance : $0.distance < $1.distance }
+                results[i].sort { higher ? $0.distance! > $1.distance! : $0.distance! < $1.distance! }
                 if results[i].count > k { results[i].removeLast(results[i].count - k) }
             }
         }
         return results
+    }
+
+    /// Rejects non-finite, empty or wrong-dimension queries. False when the store has no dimension yet (no
+    /// vectors: every search is empty).
+    nonisolated func validateQueries(_ queries: [[Float]], operation: String) async throws -> Bool {
+        let dimension = await embeddingDimension
+        for (n, query) in queries.enumerated() {
+            let which = queries.count > 1 ? "query \(n): " : ""
+            if let bad = query.firstIndex(where: { !$0.isFinite }) {
+                throw EngramError(code: .invalidVector, message: "\(which)value \(bad) is \(query[bad]); NaN and ±Infinity are not allowed",
+                                  operation: operation, remedy: "give a query of finite float32 values")
+            }
+            if let dimension, query.count != dimension {
+                throw EngramError(code: .dimensionMismatch, message: "\(which)the query has \(query.count) values; this store's dimension is \(dimension)",
+                                  operation: operation, remedy: "embed the query with the store's model (\(dimension) dimensions)")
+            }
+            if query.isEmpty {
+                throw EngramError(code: .invalidVector, message: "\(which)the query is empty", operation: operation, remedy: "give a query vector")
+            }
+        }
+        return dimension != nil
     }
 
     private func hydrate(_ hits: [(id: String, score: Float)], kind: RecordKind, metadata: JSONObject) async throws -> [SearchResult] {
@@ -111,7 +116,7 @@ extension MemoryStore {
         return out
     }
 
-    private nonisolated func matches(_ metadata: JSONObject, _ filter: JSONObject) -> Bool {
+    nonisolated func matches(_ metadata: JSONObject, _ filter: JSONObject) -> Bool {
         for (key, value) in filter where metadata[key] != value { return false }
         return true
     }

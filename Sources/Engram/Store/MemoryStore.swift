@@ -24,6 +24,8 @@ public actor MemoryStore {
     package nonisolated let vectors: VectorTier?
     /// The L2 graph tier (`graph_index/`), present with the vector tier; L1 holds only what it does not.
     nonisolated let graphTier: GraphTier?
+    /// The keyword (BM25) tier, `keyword_index/` (nil when opened with `loadKeywordTier: false`).
+    nonisolated let keywordTier: KeywordTier?
     /// Every derived tier (the vector tier among them), driven through one interface: see ``DerivedIndex``
     /// and `MemoryStore+DerivedData.swift`.
     var derivedTiers: [DerivedTierSlot] = []
@@ -68,6 +70,8 @@ public actor MemoryStore {
     init(layout: StoreLayout, configuration: StoreConfiguration, index: CentralIndex, vectors: VectorTier?) {
         self.vectors = vectors
         self.graphTier = vectors.map { _ in GraphTier(metric: configuration.metric) }
+        self.keywordTier = configuration.loadKeywordTier
+            ? KeywordTier.empty(DerivedIndexContext(metric: configuration.metric, dimension: nil, keywords: configuration.keywords)) : nil
         self.layout = layout
         self.configuration = configuration
         self.engine = FileEngine(loop: configuration.eventLoop)
@@ -83,6 +87,7 @@ public actor MemoryStore {
             vectors.layer(over: graphTier)
             derivedTiers.append(DerivedTierSlot(index: vectors))
         }
+        if let keywordTier { derivedTiers.append(DerivedTierSlot(index: keywordTier)) }
     }
 
     /// Opens (and, with `createIfMissing`, creates) the store at `path`.

@@ -42,6 +42,13 @@ public struct StoreConfiguration: Sendable {
     /// off to open large stores faster; search then fails with a clear error. Default: `true`.
     public var loadVectorTier = true
 
+    /// Load the keyword index at open (and keep it in sync): text search and hybrid search use it. Like
+    /// ``loadVectorTier``, tools that never search turn it off. Default: `true`.
+    public var loadKeywordTier = true
+
+    /// What the keyword index holds (content, chosen metadata fields, assemblies) and BM25's parameters.
+    public var keywords = KeywordConfiguration()
+
     /// FAISS/OpenBLAS threads per search. OpenMP threads busy-wait, so more than the cores you can spare
     /// slows everything down. Default: 1.
     public var searchThreads = 1

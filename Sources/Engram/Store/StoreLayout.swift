@@ -17,12 +17,13 @@ public struct StoreLayout: Sendable {
     public var backupsDirectory: String { root + "/backups" }
     public var vectorIndexDirectory: String { root + "/vector_index" }
     public var graphIndexDirectory: String { root + "/graph_index" }
+    public var keywordIndexDirectory: String { root + "/keyword_index" }
     public var quarantineDirectory: String { root + "/quarantine" }
     public var lockPath: String { root + "/.lock" }
 
     /// The directories every store has, in creation order.
     public var directories: [String] {
-        [memoriesDirectory, assembliesDirectory, vectorIndexDirectory, graphIndexDirectory, backupsDirectory, quarantineDirectory]
+        [memoriesDirectory, assembliesDirectory, vectorIndexDirectory, graphIndexDirectory, keywordIndexDirectory, backupsDirectory, quarantineDirectory]
     }
 
     public func directory(of kind: RecordKind) -> String { root + "/" + kind.directoryName }

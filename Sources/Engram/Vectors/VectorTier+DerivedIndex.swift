@@ -1,4 +1,5 @@
 import EngramIO
+import EngramVector
 
 /// The L1 vector tier as a ``DerivedIndex``: it keeps each record's vector (a memory's embedding, an assembly's
 /// composite) at the version it was taken from.
@@ -26,6 +27,13 @@ extension VectorTier: DerivedIndex {
     func differences(from index: CentralIndex) -> DerivedDifferences {
         let (reload, remove) = vectorDifferences(from: index)
         return DerivedDifferences(reload: reload.map { (kind: $0.0, id: $0.1) }, remove: remove.map { (kind: $0.0, id: $0.1) })
+    }
+
+    static func prepareLoad(_ configuration: StoreConfiguration) { try? FaissIndex.setThreadCount(configuration.searchThreads) }
+
+    static func note(rebuiltReason: String?, resynced: Int, in report: inout RecoveryReport) {
+        report.rebuiltVectorIndexReason = rebuiltReason
+        report.resyncedVectors = resynced
     }
 
     /// The loaded tier answers for the same graph as this one.
