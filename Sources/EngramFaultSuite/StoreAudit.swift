@@ -54,6 +54,12 @@ public enum StoreAudit {
             let hit = try await store.search(vector: embedding, k: 1).first
             if hit?.id != id || hit?.distance != 0 { failures.append("\(id) is not found by its own vector (got \(hit?.id ?? "nothing"))") }
         }
+        // The keyword index agrees with the records: every memory is the best match for its own content (each
+        // holds a number no other memory's content has), and no deleted memory is found.
+        for (id, content) in contents.sorted(by: { $0.key < $1.key }) {
+            let hit = try await store.search(text: content, k: 1, options: SearchOptions(embedText: false)).first
+            if hit?.id != id { failures.append("\(id) is not found by its own content in the keyword index (got \(hit?.id ?? "nothing"))") }
+        }
         try await store.close()
         // After recovery: verify is clean, and a second open has nothing left to do.
         let report = try StoreVerifier(layout: layout).run()

@@ -18,6 +18,20 @@ public struct KeywordConfiguration: Sendable, Equatable {
         self.assemblies = assemblies
     }
 
+    /// Parses ``fingerprint``; nil if it is not one.
+    init?(fingerprint: String) {
+        var fields: [String: String] = [:]
+        for part in fingerprint.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { return nil }
+            fields[String(pair[0])] = String(pair[1])
+        }
+        guard let k1 = fields["k1"].flatMap(Float.init), let b = fields["b"].flatMap(Float.init), let names = fields["fields"],
+              let assemblies = fields["assemblies"].flatMap(Bool.init)
+        else { return nil }
+        self.init(k1: k1, b: b, metadataFields: names.isEmpty ? [] : names.split(separator: ",").map(String.init), assemblies: assemblies)
+    }
+
     /// What the manifest records, to notice a configuration change.
     var fingerprint: String {
         "k1=\(k1);b=\(b);fields=\(metadataFields.joined(separator: ","));assemblies=\(assemblies)"

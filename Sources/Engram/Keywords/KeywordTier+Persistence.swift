@@ -61,6 +61,14 @@ extension KeywordTier {
         }
     }
 
+    /// The configuration the manifest says the index was built with (verify checks the index as built).
+    static func manifestConfiguration(directory: String) -> KeywordConfiguration? {
+        guard let bytes = try? Sys.readFile(directory + "/" + KeywordFiles.manifest, maxSize: 1 << 20, operation: "verify keyword index"),
+              let fingerprint = (try? JSONReader.parse(bytes))?["configuration"]?.stringValue
+        else { return nil }
+        return KeywordConfiguration(fingerprint: fingerprint)
+    }
+
     /// Maps the segment the manifest names. Nil and the reason when anything is missing, damaged, or built with
     /// another configuration: the caller rebuilds from the records.
     static func load(directory: String, configuration: KeywordConfiguration, verifyChecksum: Bool = false) -> (KeywordTier?, String?) {

@@ -33,6 +33,9 @@ public struct PendingRecovery: Sendable, Hashable {
         case vectorCheckpointPending = "vector_checkpoint_pending"
         /// An assembly not yet brought up to date with a member changed or deleted just before the crash.
         case assemblyBehindMembers = "assembly_behind_members"
+        /// The keyword index lags the records (changes since its last checkpoint, or never checkpointed): open
+        /// re-indexes those records.
+        case keywordBehind = "keyword_behind"
 
         /// A short phrase for `count` items of this kind, for the human summary.
         public func summary(_ count: Int) -> String {
@@ -45,6 +48,7 @@ public struct PendingRecovery: Sendable, Hashable {
             case .vectorStale, .vectorMissing: "\(count) vector\(count == 1 ? "" : "s") behind \(count == 1 ? "its record" : "their records")"
             case .vectorOrphan: "\(count) vector\(count == 1 ? "" : "s") of deleted or unembedded records"
             case .vectorCheckpointPending: "the vector index files are not from a complete checkpoint"
+            case .keywordBehind: "the keyword index behind \(count == 1 ? "a record" : "some records")"
             case .assemblyBehindMembers: "\(count) assembl\(count == 1 ? "y" : "ies") behind \(count == 1 ? "its" : "their") members"
             }
         }

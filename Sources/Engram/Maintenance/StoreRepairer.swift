@@ -82,7 +82,7 @@ public struct StoreRepairer: Sendable {
         let rebuilt = try await MemoryStore.open(at: layout.root, configuration: rebuildConfiguration)
         let memories = await rebuilt.statistics().memoryCount
         try await rebuilt.close()
-        report.actions.append("rebuilt memory_index.json and the vector index from \(memories) memories")
+        report.actions.append("rebuilt memory_index.json, the vector index and the keyword index from \(memories) memories")
         if before.problems.contains(where: { $0.kind == .indexMissing || $0.kind == .indexUnreadable }),
            let note = try? await loop.run({ StoreRepairer.compareNewestBackup(layout) }) {
             report.actions.append(note)

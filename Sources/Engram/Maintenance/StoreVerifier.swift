@@ -341,6 +341,12 @@ public struct StoreVerifier: Sendable {
             }
         }
 
+        // 7b. The keyword index against the records.
+        let keywordFindings = StoreVerifier.checkKeywordIndex(layout, memories: memories.mapValues(\.updatedAt),
+                                                              assemblies: assemblies.mapValues(\.updatedAt))
+        for problem in keywordFindings.problems { problems.append(problem) }
+        for item in keywordFindings.pending { pend(item.kind, item.path, item.id, item.detail, item.nextOpen) }
+
         // 8. Index backups.
         for name in IndexBackups(layout: layout).names() {
             let sum = layout.backupsDirectory + "/" + name + ".xxh3"

@@ -40,6 +40,10 @@ public struct VerifyProblem: Sendable, Hashable {
         /// A committed batch's journal line promises a record version that is neither in the record file nor in a
         /// complete temp file (a batch's temp files are fsynced before its line: the write was lost afterwards).
         case journalWriteLost = "journal_write_lost"
+        /// The keyword index's files fail their checksum or a structural check: open rebuilds it from the records.
+        case keywordFilesDamaged = "keyword_files_damaged"
+        /// The keyword index holds a version newer than its record's (documents come only from durable records).
+        case keywordAhead = "keyword_ahead"
         case assemblyMissingMember = "assembly_missing_member"
         case assemblyCompositeStale = "assembly_composite_stale"
         case temporaryFile = "temporary_file"
