@@ -10,14 +10,14 @@ import Glibc
 /// candidates (touched documents with score + R ≥ θ), and their lists are decoded only in the blocks that hold
 /// one. Results are the same as a full evaluation.
 extension KeywordIndex {
-    /// One distinct query term: where it is in each layer, its weight (idf × query frequency) and score bound.
+    /// One distinct query term: where it is in each layer, its weight (idf × query frequency × (k1 + 1)) and score bound.
     struct QueryTerm {
         var text: String
         var baseTerm: Int?
         var baseDF: Int
         var deltaTerm: Int?
         var weight: Float
-        /// The most this term adds to any document's score: weight × (k1 + 1), with a hair of margin for rounding.
+        /// The most this term adds to any document's score (tf / (tf + K) < 1): the weight, with a hair of margin for rounding.
         var bound: Float
     }
 
@@ -41,7 +41,9 @@ extension KeywordIndex {
         var theta: Float = 0
         var candidates: [Int32] = []
         for (i, term) in q.terms.enumerated() {
-            if !pruning, term.baseDF >= KeywordFormat.skipThreshold, touched.count >= k {
+            // θ ≤ what the terms so far can add up to, so when that is not above what the rest can add, θ > R is
+            // impossible: skip the O(touched) selection.
+            if !pruning, term.baseDF >= KeywordFormat.skipThreshold, touched.count >= k, suffix[0] - suffix[i] > suffix[i] {
                 let top = selectTop(touched, k: k, accept: accept)
                 if top.count == k {
                     theta = accumulator[top[k - 1]]
@@ -92,10 +94,11 @@ extension KeywordIndex {
 
     // MARK: Scoring
 
+    /// `weight` is idf × query frequency × (k1 + 1): one multiplication less per posting.
     @inline(__always)
     static func contribution(_ weight: Float, _ tf: UInt32, _ length: Float, _ q: PreparedQuery) -> Float {
         let f = Float(tf)
-        return weight * (f * q.k1PlusOne) / (f + q.c0 + q.c1 * length)
+        return weight * f / (f + q.c0 + q.c1 * length)
     }
 
     func prepare(_ query: String) -> PreparedQuery? {
@@ -124,9 +127,9 @@ extension KeywordIndex {
             guard df > 0 else { continue }
             // Lucene's idf: log(1 + (N − df + 0.5) / (df + 0.5)), always > 0.
             let idf = Float(log(1 + (Double(n) - Double(df) + 0.5) / (Double(df) + 0.5)))
-            let weight = idf * Float(counts[text]!)
+            let weight = idf * Float(counts[text]!) * (k1 + 1)
             terms.append(QueryTerm(text: text, baseTerm: baseTerm, baseDF: baseDF, deltaTerm: deltaTerm, weight: weight,
-                                   bound: weight * (k1 + 1) * 1.0001))
+                                   bound: weight * 1.0001))
         }
         terms.sort { $0.bound != $1.bound ? $0.bound > $1.bound : $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }
         return PreparedQuery(terms: terms, c0: k1 * (1 - b), c1: k1 * b / averageLength, k1PlusOne: k1 + 1)
@@ -135,12 +138,19 @@ extension KeywordIndex {
     /// Adds a term's contribution to every document holding it.
     func accumulateAll(_ term: QueryTerm, _ q: PreparedQuery) {
         let baseCount = self.baseCount
+        // The touched list moves into a local for the loop: appending to a class property pays an exclusivity
+        // check per posting.
+        var touched = self.touched
+        self.touched = []
+        defer { self.touched = touched }
         accumulator.withUnsafeMutableBufferPointer { acc in
             if let t = term.baseTerm, let segment {
                 baseLengths.withUnsafeBufferPointer { lengths in
+                    let weight = term.weight
                     segment.postingsList(t).forEach { doc, tf in
                         if acc[doc] == 0 { touched.append(Int32(doc)) }
-                        acc[doc] += Self.contribution(term.weight, tf, lengths[doc], q)
+                        let f = Float(tf)
+                        acc[doc] += weight * f / (f + q.c0 + q.c1 * lengths[doc])
                     }
                 }
             }
@@ -229,12 +239,13 @@ extension KeywordIndex {
     func selectTop(_ docs: [Int32], k: Int, accept: ((String) -> Bool)?) -> [Int] {
         var top: [Int] = []
         top.reserveCapacity(k + 1)
+        var worst = -Float.infinity  // the k-th score once there are k: most docs stop at one comparison
         for d in docs {
             let doc = Int(d)
-            let s = accumulator[doc]
+            let s = accumulator.withUnsafeBufferPointer { $0[doc] }
+            if s < worst { continue }
             if top.count == k {
-                let worst = accumulator[top[k - 1]]
-                if s < worst || (s == worst && !keyPrecedes(doc, top[k - 1])) { continue }
+                if s == worst && !keyPrecedes(doc, top[k - 1]) { continue }
             }
             guard isLive(doc) else { continue }
             if let accept, !accept(key(ofDoc: doc)) { continue }
@@ -246,6 +257,7 @@ extension KeywordIndex {
             }
             top.insert(doc, at: at)
             if top.count > k { top.removeLast() }
+            if top.count == k { worst = accumulator[top[k - 1]] }
         }
         return top
     }
