@@ -49,7 +49,13 @@ struct HashEmbedderCommand: ParsableCommand {
             }
             writer.key("vectors")
             writer.beginArray()
-            for text in texts { writer.floatArray(vector(for: text, dimension: dimension)) }
+            for text in texts {
+                // Value by value: `floatArray` reserves exactly what each vector needs, which re-copies a long
+                // reply once per vector (quadratic in the texts of one request).
+                writer.beginArray()
+                for value in vector(for: text, dimension: dimension) { writer.float(value) }
+                writer.endArray()
+            }
             writer.endArray()
         } catch {
             writer = JSONWriter(pretty: false)
