@@ -7,7 +7,8 @@ import Foundation
 ///
 /// It is lexical, not semantic: texts sharing words and spellings get near vectors, synonyms do not. Each
 /// case-folded word and each character trigram of a word is hashed (64-bit FNV-1a, then a mixing step: the same
-/// on every run and machine) to a bucket and a sign; the sum is L2-normalised. A text without words gets a fixed
+/// on every run and machine) to a bucket and a sign; the sum is L2-normalised. The algorithm is spelled out in
+/// docs/EMBEDDER.md so that other implementations can reproduce its vectors. A text without words gets a fixed
 /// unit vector, so no vector is ever zero or NaN.
 struct HashEmbedderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +49,13 @@ struct HashEmbedderCommand: ParsableCommand {
             }
             writer.key("vectors")
             writer.beginArray()
-            for text in texts { writer.floatArray(vector(for: text, dimension: dimension)) }
+            for text in texts {
+                // Value by value: `floatArray` reserves exactly what each vector needs, which re-copies a long
+                // reply once per vector (quadratic in the texts of one request).
+                writer.beginArray()
+                for value in vector(for: text, dimension: dimension) { writer.float(value) }
+                writer.endArray()
+            }
             writer.endArray()
         } catch {
             writer = JSONWriter(pretty: false)
@@ -66,24 +73,25 @@ struct HashEmbedderCommand: ParsableCommand {
     }
 
     /// The unit vector of `text`: signed feature hashing of its words (weight 1) and their character trigrams
-    /// (weight 0.5, the word padded with `^` and `$` so that beginnings and ends count).
+    /// (weight 0.5, the word padded with `^` and `$` so that beginnings and ends count). Works on Unicode scalars
+    /// and hashes their UTF-8 directly: no string is built per feature.
     static func vector(for text: String, dimension: Int) -> [Float] {
         var sums = [Double](repeating: 0, count: dimension)
-        func add(_ feature: String, weight: Double) {
-            let hash = stableHash(feature)
+        func add(_ hash: UInt64, weight: Double) {
+            let hash = finalized(hash)
             let bucket = Int((hash >> 1) % UInt64(dimension))
             sums[bucket] += hash & 1 == 0 ? weight : -weight
         }
-        var word: [Character] = []
+        var word: [Unicode.Scalar] = ["^"]
         func endWord() {
-            guard !word.isEmpty else { return }
-            add("w:" + String(word), weight: 1)
-            let padded: [Character] = ["^"] + word + ["$"]
-            for start in 0...(padded.count - 3) { add("t:" + String(padded[start..<start + 3]), weight: 0.5) }
-            word.removeAll(keepingCapacity: true)
+            guard word.count > 1 else { return }
+            add(fnv(word.dropFirst(), prefix: "w:"), weight: 1)
+            word.append("$")
+            for start in 0...(word.count - 3) { add(fnv(word[start..<start + 3], prefix: "t:"), weight: 0.5) }
+            word.removeSubrange(1...)
         }
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber { word.append(character) } else { endWord() }
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil { word.append(scalar) } else { endWord() }
         }
         endWord()
         let norm = sums.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -92,14 +100,22 @@ struct HashEmbedderCommand: ParsableCommand {
         return sums.map { Float($0 / norm) }
     }
 
-    /// 64-bit FNV-1a of the UTF-8 bytes, then SplitMix64's finaliser so that every bit depends on every byte
-    /// (FNV's low bits alone would bucket similar trigrams together). Fixed constants: stable everywhere.
-    static func stableHash(_ feature: String) -> UInt64 {
+    /// 64-bit FNV-1a of `prefix` then the UTF-8 of `scalars`.
+    private static func fnv(_ scalars: ArraySlice<Unicode.Scalar>, prefix: StaticString) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in feature.utf8 {
+        func feed(_ byte: UInt8) {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
+        prefix.withUTF8Buffer { for byte in $0 { feed(byte) } }
+        for scalar in scalars { UTF8.encode(scalar) { feed($0) } }
+        return hash
+    }
+
+    /// SplitMix64's finaliser, so that every bit depends on every byte (FNV's low bits alone would bucket similar
+    /// trigrams together). Fixed constants: stable on every run and machine.
+    static func finalized(_ value: UInt64) -> UInt64 {
+        var hash = value
         hash ^= hash >> 30
         hash &*= 0xbf58_476d_1ce4_e5b9
         hash ^= hash >> 27

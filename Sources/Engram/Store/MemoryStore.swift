@@ -134,7 +134,8 @@ public actor MemoryStore {
         }
     }
 
-    /// Checkpoints the index (when anything changed), closes the journal and releases the lock. Idempotent.
+    /// Stops the embedder child (if one runs), checkpoints the index (when anything changed), closes the journal
+    /// and releases the lock. Idempotent.
     public func close() async throws {
         guard !isClosed else { return }
         await embedder?.stop()
