@@ -558,7 +558,7 @@ struct SynthiansImportTests {
             // Found by its own embedding: itself, at distance 0.
             let embedding = try #require(memory.embedding)
             let hit = try #require(try await store.search(vector: embedding, k: 1).first)
-            #expect(hit.id == name && hit.distance < 1e-4)
+            #expect(hit.id == name && hit.distance! < 1e-4)
         }
 
         // Assemblies: the members are the ids of the copies the fixture embeds, in order.

@@ -50,7 +50,7 @@ struct VectorTierTests {
             let hits = try await store.search(vector: q, k: 10)
             #expect(hits.map(\.id) == bruteForce(q, vectors, k: 10))
             #expect(hits.allSatisfy { $0.memory?.content == "memory \($0.id.dropFirst())" })
-            #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.distance <= $1.distance })
+            #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.distance! <= $1.distance! })
         }
         let own = try await store.search(vector: vectors["m5"]!, k: 1)
         #expect(own.first?.id == "m5" && own.first?.distance == 0)
@@ -202,7 +202,7 @@ struct VectorTierTests {
         try await store.save(MemoryEntry(id: "xy", content: "xy", embedding: [1, 1, 0]))
         let hits = try await store.search(vector: [10, 1, 0], k: 3)
         #expect(hits.map(\.id) == ["x", "xy", "y"])
-        #expect(abs(hits[0].distance - 10 / Float(101).squareRoot()) < 1e-5)
+        #expect(abs(hits[0].distance! - 10 / Float(101).squareRoot()) < 1e-5)
         try await store.close()
         let l2 = try await MemoryStore.open(at: dir.store)
         try await l2.waitForVectorTier()
@@ -237,7 +237,7 @@ struct VectorTierTests {
         #expect(result["ids"] == .array(expected.map { .array($0.map { .string($0.id) }) }))
         let distances = result["d"]?.arrayValue?.map { $0.arrayValue?.compactMap(\.doubleValue) ?? [] } ?? []
         for (row, hits) in zip(distances, expected) {
-            for (d, hit) in zip(row, hits) { #expect(abs(d - Double(hit.distance)) < 1e-4) }
+            for (d, hit) in zip(row, hits) { #expect(abs(d - Double(hit.distance!)) < 1e-4) }
         }
     }
 }

@@ -27,7 +27,12 @@ extension MemoryStore {
     /// written.
     func embeddingMissingVectors(_ memories: [MemoryEntry], operation: String) async throws -> [MemoryEntry] {
         guard let embedder else { return memories }
-        let missing = memories.indices.filter { memories[$0].embedding == nil }
+        // A memory the duplicate policy will answer with a stored one needs no vector.
+        let checksDuplicates = configuration.duplicates != .allow
+        let missing = memories.indices.filter { i in
+            memories[i].embedding == nil
+                && !(checksDuplicates && memories[i].hasGeneratedID && contentHashIndex()[ContentHash.of(memories[i].content)] != nil)
+        }
         guard !missing.isEmpty else { return memories }
         // A batch the save will refuse for its ids is not worth the embedder's time.
         for i in missing { try RecordID.validate(memories[i].id, operation: operation) }
