@@ -41,7 +41,9 @@ struct KeywordSearchTests {
 
         store = try await MemoryStore.open(at: dir.store)
         #expect(ids(try await store.search(text: "note 42")).first == "m42")
-        #expect(try await store.search(text: "topic_3", k: 100).count == 29)
+        // "topic_3" also matches its parts ("topic", "3"), so every note is a match; the 29 whole matches lead.
+        let topic = try await store.search(text: "topic_3", k: 100)
+        #expect(topic.prefix(29).allSatisfy { $0.content.hasSuffix("topic_3") } && !topic.dropFirst(29).contains { $0.content.hasSuffix("topic_3") })
         let recovery = await store.recovery
         #expect(recovery.rebuiltKeywordIndexReason == nil && recovery.resyncedKeywordDocuments == 0, "\(recovery.summary)")
         try await store.close()
@@ -99,7 +101,7 @@ struct KeywordSearchTests {
         #expect(repaired.actions.contains { $0.contains("keyword index") })
         #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().problems.isEmpty)
         store = try await MemoryStore.open(at: dir.store)
-        #expect(ids(try await store.search(text: "token_42")) == ["m42"])
+        #expect(ids(try await store.search(text: "token_42")).first == "m42")
         try await store.close()
     }
 
