@@ -8,7 +8,7 @@ import Foundation
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Create a store (from storage-template/), import the 1,000 sample memories, show stats and records, verify.")
+        abstract: "Create a store (from storage-template/), import the 1,000 sample memories, show stats and records, search by vector and text, verify.")
 
     @OptionGroup var options: StoreOptions
 
@@ -82,6 +82,26 @@ struct DemoCommand: AsyncParsableCommand {
             if text {
                 console.out("Nearest to \(probe.id) (\"\(probe.content.prefix(50))…\"), exact search over \(store.vectors?.count(.memory) ?? 0) vectors:")
                 for hit in nearest { console.out("  \(hit.id)  distance \(String(format: "%.4f", hit.distance!))  \(hit.content.prefix(60))…") }
+            }
+        }
+
+        // 5b. Search by text: keyword (BM25, identifiers whole and by their parts), then hybrid with the probe's vector.
+        let textQuery = "inet_net_ntop"
+        let byText = try await store.search(text: textQuery, k: 3, options: SearchOptions(embedText: false))
+        summary["text_search"] = .object([
+            "query": .string(textQuery),
+            "results": .array(byText.map { .object(["id": .string($0.id), "bm25": .double(Double($0.bm25 ?? 0))]) }),
+        ])
+        if text {
+            console.out("Keyword search for \"\(textQuery)\" (BM25 over \(ids.count) memories):")
+            for hit in byText { console.out("  \(hit.id)  bm25 \(String(format: "%.2f", hit.bm25 ?? 0))  \(hit.content.prefix(60))…") }
+        }
+        if let probe = sampled.first, let query = probe.embedding {
+            let hybrid = try await store.search(text: "error returns NULL", vector: query, k: 3)
+            summary["hybrid_search"] = .array(hybrid.map { .object(["id": .string($0.id), "score": .double(Double($0.score ?? 0))]) })
+            if text {
+                console.out("Hybrid search, \"error returns NULL\" + the vector of \(probe.id) (convex fusion, α 0.5):")
+                for hit in hybrid { console.out("  \(hit.id)  score \(String(format: "%.3f", hit.score ?? 0))  \(hit.content.prefix(60))…") }
             }
         }
 
