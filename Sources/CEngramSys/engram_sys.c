@@ -29,6 +29,16 @@ int engram_range_lock(int fd, int exclusive, int wait, long long offset) {
     return rc;
 }
 
+int engram_range_held(int fd, long long offset) {
+    struct flock fl = {0};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)offset;
+    fl.l_len = 1;
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0) return -1;
+    return fl.l_type == F_UNLCK ? 0 : 1;
+}
+
 int engram_range_unlock(int fd, long long offset) {
     struct flock fl = {0};
     fl.l_type = F_UNLCK;

@@ -98,6 +98,18 @@ package final class AppendOnlyFile: @unchecked Sendable {
         loop.queueWork(loopPointer, request)
     }
 
+    /// Takes the file's current length as committed: other processes appended to it (under the store's commit
+    /// lock, which this process now holds), so a failed append of ours is cut back to here, not before their lines.
+    package func resynchronize() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loop.execute { _ in
+                var st = stat()
+                if fstat(self.fd, &st) == 0 { self.committedLength = Int(st.st_size) }
+                continuation.resume()
+            }
+        }
+    }
+
     /// Empties the journal after a checkpoint made its lines redundant. Callers ensure no append is running.
     package func reset() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

@@ -20,6 +20,9 @@ int engram_rename_exchange(const char *from, const char *to);
 int engram_range_lock(int fd, int exclusive, int wait, long long offset);
 /// Releases the byte-range lock of `engram_range_lock`.
 int engram_range_unlock(int fd, long long offset);
+/// Whether another file description holds a lock on the byte at `offset` (F_OFD_GETLK: needs only a readable
+/// descriptor). 1 held, 0 free, -1 with errno.
+int engram_range_held(int fd, long long offset);
 #endif
 
 #ifndef ENGRAM_SYS_H_SHUTDOWN

@@ -35,6 +35,8 @@ enum Journal {
         var corruptLine: Int?
         /// The file's size: a journal holding only lines the checkpoint covers is still emptied at open.
         var byteCount = 0
+        /// Where the last whole, valid line ends (what a torn tail is cut back to).
+        var validByteCount = 0
     }
 
     static func read(path: String) throws(EngramError) -> Contents {
@@ -56,6 +58,7 @@ enum Journal {
         for (number, line) in lines.enumerated() {
             if let value = decode(line) {
                 contents.entries.append(value)
+                contents.validByteCount = line.endIndex + 1
             } else if number == lines.count - 1 && !trailing {
                 contents.tornTail = true
             } else {

@@ -15,11 +15,13 @@ struct StoreOpener {
 
     var writer: Bool { !configuration.readOnly }
 
-    mutating func prepare() throws -> (CentralIndex, StoreLock?, RecoveryReport, Bool) {
+    /// Creates, locks (the commit lock, held until the store finishes opening), loads and recovers.
+    mutating func prepare() throws -> (CentralIndex, WriterLock?, RecoveryReport, Bool) {
         try createIfNeeded()
         try layout.checkNoSymlinks()
-        let lock = writer ? try StoreLock(path: layout.lockPath) : nil
+        let lock = writer ? try WriterLock(path: layout.lockPath) : nil
         do {
+            try lock?.acquireBlocking(operation: "open store", timeout: configuration.busyTimeout)
             if writer {
                 for directory in layout.directories where Sys.fileType(directory) == nil {
                     try Sys.mkdir(directory, operation: "open store")
@@ -40,9 +42,15 @@ struct StoreOpener {
             }
             return (index, lock, report, needsCheckpoint && writer)
         } catch {
-            lock?.release()
+            lock?.close()
             throw error
         }
+    }
+
+    /// The index as another process's checkpoint left it, with its journal replayed (committed writes rolled
+    /// forward): what a writer process loads when it finds `memory_index.json` replaced. Holding the lock.
+    mutating func reloadIndex() throws -> CentralIndex {
+        try loadIndex().0
     }
 
     // MARK: Creation

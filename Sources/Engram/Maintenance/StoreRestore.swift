@@ -24,7 +24,12 @@ public enum StoreRestore {
             throw EngramError(code: .notAStore, message: "the target exists and is not a store", operation: operation, path: store,
                               remedy: "restore into a store, a new path or an empty directory")
         }
-        // Hold the writer lock of the store being replaced for the whole operation.
+        // No writer process may have the store open (idle writers hold no lock, but they would keep writing
+        // into the directory being swapped away); then hold the commit lock for the whole operation.
+        if exists, WriterLock.writersPresent(storeLayout) {
+            throw EngramError(code: .locked, message: "a process has the store open for writing", operation: operation, path: storeLayout.lockPath,
+                              remedy: "close the processes writing to the store (agents, `engram mcp` servers), then restore")
+        }
         let lock = exists && storeLayout.looksLikeStore ? try StoreLock(path: storeLayout.lockPath) : nil
         defer { lock?.release() }
 

@@ -459,7 +459,9 @@ public struct StoreVerifier: Sendable {
     // MARK: Helpers
 
     /// Whether a writer holds the store's lock (a shared `flock` would block).
-    static func writerActive(_ layout: StoreLayout) -> Bool {
+    /// Whether a writer process has the store open (idle or committing) or an exclusive operation holds it.
+    package static func writerActive(_ layout: StoreLayout) -> Bool {
+        if WriterLock.writersPresent(layout) { return true }
         let fd = Glibc.open(layout.lockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { Glibc.close(fd) }

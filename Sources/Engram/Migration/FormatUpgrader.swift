@@ -63,6 +63,10 @@ public struct FormatUpgrader: Sendable {
             if try FormatUpgrader.detectVersion(layout) == registry.currentVersion {
                 return FormatUpgradeReport(store: layout.root, fromVersion: registry.currentVersion, toVersion: registry.currentVersion, dryRun: false)
             }
+            if WriterLock.writersPresent(layout) {
+                throw EngramError(code: .locked, message: "a process has the store open for writing", operation: "upgrade", path: layout.lockPath,
+                                  remedy: "close the processes writing to the store, then upgrade")
+            }
             let lock = try StoreLock(path: layout.lockPath)
             defer { lock.release() }
             let version = try FormatUpgrader.detectVersion(layout)

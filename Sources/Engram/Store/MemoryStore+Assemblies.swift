@@ -9,7 +9,7 @@ extension MemoryStore {
         try checkWritable(operation)
         try RecordID.validate(assembly.id, operation: operation)
         for member in assembly.memoryIds { try RecordID.validate(member, operation: operation) }
-        await beginWrite([assembly.id])
+        try await beginWrite([assembly.id], operation: operation)
         defer { endWrite([assembly.id]) }
         try checkWritable(operation)
         var assembly = assembly
@@ -60,7 +60,7 @@ extension MemoryStore {
     /// Rewrites assemblies whose members changed embedding, so composites stay the mean of their members.
     func refreshComposites(of assemblyIDs: Set<String>, operation: String) async throws {
         for id in assemblyIDs.sorted() {
-            await beginWrite([id])
+            try await beginWrite([id], operation: operation)
             defer { endWrite([id]) }
             guard let existing = index.assemblies[id], var assembly = try await assembly(id) else { continue }
             assembly.memoryIds = assembly.memoryIds.filter { index.memories[$0] != nil }
@@ -87,7 +87,7 @@ extension MemoryStore {
             suspects.insert(id)
         }
         for id in suspects.sorted() {
-            await beginWrite([id])
+            try await beginWrite([id], operation: "recover store")
             defer { endWrite([id]) }
             guard let existing = index.assemblies[id], var assembly = try? await assembly(id) else { continue }
             let members = assembly.memoryIds.filter { index.memories[$0] != nil }
@@ -114,7 +114,7 @@ extension MemoryStore {
         let operation = "delete assembly"
         try RecordID.validate(id, operation: operation)
         try checkWritable(operation)
-        await beginWrite([id])
+        try await beginWrite([id], operation: operation)
         defer { endWrite([id]) }
         try checkWritable(operation)
         guard index.assemblies[id] != nil else { return false }

@@ -58,6 +58,10 @@ extension MemoryStore {
         // A backup in another process holds the gate while it links files: a checkpoint now would empty the
         // journal it relies on. Routine checkpoints wait for the next change; forced ones (close) wait.
         guard let lock else { return }
+        // Under the commit lock, caught up with the other writers: the index written holds their changes too,
+        // and no line of theirs is appended between the index and the journal's reset.
+        try await holdStoreLock("checkpoint")
+        defer { releaseStoreLock() }
         guard lock.enterCheckpointGate(wait: force) else {
             logger.debug("engram: checkpoint postponed while a backup runs")
             return
@@ -85,6 +89,7 @@ extension MemoryStore {
         let bytes = snapshot.jsonBytes(lastUpdated: .now())
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         try await journal.reset()
+        noteFilesSeen()
         changesSinceCheckpoint = 0
         if derivedDue {
             // After the index: a tier's files are checked against the index at open, never the reverse.

@@ -27,15 +27,21 @@ extension MemoryStore {
             do { try await engine.stage(files, operation: operation) } catch { stageError = error }
             var journalError: (any Error)?
             do { try await journaled } catch { journalError = error }
-            if let stageError { throw stageError }  // nothing reached the records; a journaled intent replays as a no-op
+            if let stageError {
+                // Nothing reached the records; a journaled intent replays as a no-op.
+                if journalError == nil { journalOffset += line.count }
+                throw stageError
+            }
             if let journalError {
                 await engine.discard(files)
                 throw journalError
             }
+            journalOffset += line.count
         } else {
             try await engine.stage(files, operation: operation)
             do {
                 try await journal.append(line)
+                journalOffset += line.count
             } catch {
                 await engine.discard(files)
                 throw error
@@ -95,7 +101,9 @@ extension MemoryStore {
     /// Removes a record durably: journal line, unlink, directory fsync.
     func commitRemoval(kind: RecordKind, id: String, operation: String) async throws {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
-        try await journal.append(Journal.line(JournalOperation.delete(sequence: nextSequence(), kind: kind, id: id).json))
+        let line = Journal.line(JournalOperation.delete(sequence: nextSequence(), kind: kind, id: id).json)
+        try await journal.append(line)
+        journalOffset += line.count
         do {
             try await engine.remove(directory: layout.directory(of: kind), name: id + ".json", operation: operation)
         } catch {

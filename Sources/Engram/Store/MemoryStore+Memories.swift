@@ -61,7 +61,7 @@ extension MemoryStore {
     /// `gate`: the ids to claim in the write gate (the memories' ids and their duplicate tokens).
     private func writeMemories(_ memories: [MemoryEntry], ids: [String], gate: [String], expected: [String: Timestamp], operation: String,
                                compound: Bool) async throws -> [MemoryEntry] {
-        await beginWrite(gate)
+        try await beginWrite(gate, operation: operation)
         if compound { compoundOperations += 1 }
         defer { endWrite(gate) }
         do {
@@ -136,7 +136,7 @@ extension MemoryStore {
         try RecordID.validate(id, operation: operation)
         try checkWritable(operation)
         let compound = !(membership[id] ?? []).isEmpty
-        await beginWrite([id])
+        try await beginWrite([id], operation: operation)
         if compound { compoundOperations += 1 }  // see writeMemories
         defer { if compound { endCompound() } }
         let existed: Bool

@@ -41,7 +41,14 @@ public actor MemoryStore {
     /// `MemoryStore+Duplicates.swift`), then kept current by every write.
     var memoriesByContentHash: [String: [String]]?
     var journal: AppendOnlyFile?
-    var lock: StoreLock?
+    /// `.lock`: the commit lock shared with other writer processes, held per commit (see ``WriterLock``).
+    var lock: WriterLock?
+    /// This process's holding of the commit lock (its concurrent commits share one holding).
+    var sharedLock = SharedLockState()
+    /// How far this process has read the journal, and which `memory_index.json` its index is based on: what
+    /// the catch-up before each commit compares with the files (see `MemoryStore+SharedWriters.swift`).
+    var journalOffset = 0
+    var indexIdentity: FileIdentity?
     var memoryCache: LRUCache<String, MemoryEntry>
     var assemblyCache: LRUCache<String, MemoryAssembly>
     var sequence: Int64
@@ -92,12 +99,14 @@ public actor MemoryStore {
 
     /// Opens (and, with `createIfMissing`, creates) the store at `path`.
     ///
-    /// A writer takes `.lock` (a second writer process fails fast with ``EngramError/Code/locked``), replays the
-    /// journal, rolls forward committed writes, removes stale temp files and, with `autoRepair`, rebuilds a
-    /// missing or unreadable index from the records. A read-only open takes no lock and changes nothing.
+    /// A writer takes the commit lock of `.lock` for the span of its recovery (waiting up to
+    /// ``StoreConfiguration/busyTimeout`` for another writer's commit), replays the journal, rolls forward
+    /// committed writes, removes stale temp files and, with `autoRepair`, rebuilds a missing or unreadable index
+    /// from the records — then releases it: any number of processes can have a store open for writing, each
+    /// taking the lock per commit. A read-only open takes no lock and changes nothing.
     public static func open(at path: String, configuration: StoreConfiguration = StoreConfiguration()) async throws -> MemoryStore {
         let layout = StoreLayout(root: path)
-        let prepared = try await configuration.eventLoop.run { () -> (CentralIndex, StoreLock?, RecoveryReport, Bool) in
+        let prepared = try await configuration.eventLoop.run { () -> (CentralIndex, WriterLock?, RecoveryReport, Bool) in
             var opener = StoreOpener(layout: layout, configuration: configuration)
             return try opener.prepare()
         }
@@ -106,13 +115,19 @@ public actor MemoryStore {
                                 vectors: configuration.loadVectorTier ? VectorTier(metric: configuration.metric) : nil)
         await store.finishOpening(lock: lock, report: report, needsCheckpoint: needsCheckpoint)
         try await store.startJournalIfWriter(needsCheckpoint: needsCheckpoint)
-        await store.startDerivedLoads(index: index)
+        await store.finishRecovery()
+        await store.startDerivedLoads(index: await store.index)
         if !configuration.readOnly { try await store.reconcileAssemblies(journaled: report.journaledMemoryIDs) }
         return store
     }
 
-    private func finishOpening(lock: StoreLock?, report: RecoveryReport, needsCheckpoint: Bool) {
+    private func finishOpening(lock: WriterLock?, report: RecoveryReport, needsCheckpoint: Bool) {
         self.lock = lock
+        // Open's recovery holds the commit lock (taken by the opener); the checkpoint it may need joins it.
+        if lock != nil {
+            sharedLock.holders = 1
+            noteFilesSeen()
+        }
         self.recovery = report
         for (assemblyID, entry) in index.assemblies {
             for member in entry.memoryIds { membership[member, default: []].insert(assemblyID) }
@@ -128,10 +143,17 @@ public actor MemoryStore {
             journal = try AppendOnlyFile(path: layout.journalPath, loop: configuration.eventLoop)
             if needsCheckpoint { try await checkpoint(force: true, writeVectors: derivedNeedsWrite) }
         } catch {
-            lock?.release()
+            lock?.close()
             lock = nil
             throw error
         }
+    }
+
+    /// The end of open's recovery: the commit lock is released (an idle open store holds none).
+    private func finishRecovery() {
+        guard lock != nil else { return }
+        noteFilesSeen()
+        releaseStoreLock()
     }
 
     /// Stops the embedder child (if one runs), checkpoints the index (when anything changed), closes the journal
@@ -143,7 +165,7 @@ public actor MemoryStore {
             isClosed = true
             journal?.close()
             journal = nil
-            lock?.release()
+            lock?.close()
             lock = nil
         }
         if let task = checkpointTask { await task.value }
@@ -155,13 +177,21 @@ public actor MemoryStore {
 
     // MARK: Write gate
 
-    /// Waits until none of `ids` is being written and no checkpoint is running, then claims them.
-    func beginWrite(_ ids: [String]) async {
+    /// Waits until none of `ids` is being written and no checkpoint is running, then claims them — and takes
+    /// the commit lock shared with other writer processes (catching up with what they committed meanwhile), so
+    /// that whatever the caller checks next (versions, duplicates) is the store's current state.
+    func beginWrite(_ ids: [String], operation: String = "write") async throws {
         while checkpointing || paused || ids.contains(where: { busyIDs.contains($0) }) {
             await withCheckedContinuation { gateWaiters.append($0) }
         }
         busyIDs.formUnion(ids)
         activeWrites += 1
+        do {
+            try await holdStoreLock(operation)
+        } catch {
+            leaveGate(ids)
+            throw error
+        }
     }
 
     /// Runs `body` with new writes held back and writes in progress finished (checkpoints still run).
@@ -184,6 +214,11 @@ public actor MemoryStore {
     }
 
     func endWrite(_ ids: [String]) {
+        releaseStoreLock()
+        leaveGate(ids)
+    }
+
+    private func leaveGate(_ ids: [String]) {
         busyIDs.subtract(ids)
         activeWrites -= 1
         wakeGate()

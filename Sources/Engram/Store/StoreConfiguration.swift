@@ -14,6 +14,11 @@ public struct StoreConfiguration: Sendable {
     /// replaces only if the newest backup is at least this old. 0 keeps one before every checkpoint. Default: 3600.
     public var backupInterval: Double = 3600
 
+    /// How long, in seconds, a write waits for the store's commit lock while another process commits, before it
+    /// fails with ``EngramError/Code/locked`` naming that process (as SQLite's `busy_timeout`). Writers take the
+    /// lock per commit, so any number of processes can have a store open for writing. Default: 10.
+    public var busyTimeout: Double = 10
+
     /// The number of changes after which the index is checkpointed (rewritten, journal emptied) at the most;
     /// large stores checkpoint less often (every `max(flushThreshold, count / 64)` changes) so that keeping the
     /// index current stays O(1) per write. The index is also checkpointed at `close()`. Default: 20.

@@ -1,0 +1,276 @@
+import EngramIO
+import EngramJSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// This process's holding of the commit lock: concurrent commits of one process share a holding (so they still
+/// share their journal fsyncs), and a holding that has lasted a while stops admitting new commits so that other
+/// processes get their turn.
+struct SharedLockState {
+    var holders = 0
+    var acquiring = false
+    /// When this holding began; nil: no limit (open's recovery).
+    var since: ContinuousClock.Instant?
+    var waiters: [CheckedContinuation<Void, Never>] = []
+}
+
+/// A file's identity as `lstat` gives it: a checkpoint replaces `memory_index.json` by rename, so a new identity
+/// means another process checkpointed.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modified: Int64
+
+    init?(path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+    }
+}
+
+/// Many writer processes on one store. Each commit runs under the commit lock (``WriterLock``); on taking it, a
+/// process first catches up with what others committed since it last looked: the journal lines appended after
+/// the offset it has read (O(new lines)), or — when another process checkpointed (`memory_index.json` replaced)
+/// — the new index and journal. Its index, caches, duplicate map and derived tiers then see every other
+/// process's acknowledged writes, so its version checks (`expectedUpdatedAt`) hold across processes.
+extension MemoryStore {
+    /// Takes (or joins) the commit lock and catches up. No-op for a read-only store.
+    func holdStoreLock(_ operation: String) async throws {
+        guard let lock else { return }
+        let clock = ContinuousClock()
+        while true {
+            if sharedLock.holders > 0, !sharedLock.acquiring, sharedLock.since.map({ clock.now - $0 < .milliseconds(50) }) ?? true {
+                sharedLock.holders += 1
+                return
+            }
+            if sharedLock.holders == 0, !sharedLock.acquiring { break }
+            await withCheckedContinuation { sharedLock.waiters.append($0) }
+        }
+        sharedLock.acquiring = true
+        defer {
+            sharedLock.acquiring = false
+            wakeLockWaiters()
+        }
+        try await lock.acquire(operation: operation, timeout: configuration.busyTimeout)
+        do {
+            try await catchUpWithOtherWriters(operation: operation)
+        } catch {
+            lock.release()
+            throw error
+        }
+        sharedLock.holders = 1
+        sharedLock.since = clock.now
+    }
+
+    func releaseStoreLock() {
+        guard let lock, sharedLock.holders > 0 else { return }
+        sharedLock.holders -= 1
+        guard sharedLock.holders == 0 else { return }
+        lock.release()
+        sharedLock.since = nil
+        wakeLockWaiters()
+    }
+
+    private func wakeLockWaiters() {
+        let waiters = sharedLock.waiters
+        sharedLock.waiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Records the index file and journal length this process's state corresponds to (holding the lock).
+    func noteFilesSeen() {
+        indexIdentity = FileIdentity(path: layout.indexPath)
+        var st = stat()
+        journalOffset = lstat(layout.journalPath, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    /// What another process changed since this one last looked.
+    private enum ForeignChanges: Sendable {
+        case none
+        case lines([JournalOperation], end: Int)
+        case checkpointed
+    }
+
+    /// Brings this process's state up to the files (holding the lock).
+    func catchUpWithOtherWriters(operation: String) async throws {
+        guard journal != nil else { return }
+        let layout = self.layout
+        let offset = journalOffset
+        let known = indexIdentity
+        let found = try await engine.loop.run { () throws -> ForeignChanges in
+            if FileIdentity(path: layout.indexPath) != known { return .checkpointed }
+            return try MemoryStore.readJournal(layout: layout, from: offset, operation: operation)
+        }
+        switch found {
+        case .none:
+            return
+        case .checkpointed:
+            try await reloadAfterForeignCheckpoint(operation: operation)
+        case .lines(let operations, let end):
+            try await applyForeign(operations, operation: operation)
+            journalOffset = end
+        }
+        await journal?.resynchronize()
+    }
+
+    /// The journal lines after `offset`. A torn last line is an append of a process that died holding the lock
+    /// (never acknowledged): it is cut off here, so the next line follows a whole one. A bad line followed by
+    /// good ones is damage.
+    private static func readJournal(layout: StoreLayout, from offset: Int, operation: String) throws(EngramError) -> ForeignChanges {
+        let path = layout.journalPath
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return offset == 0 ? .none : .checkpointed }
+        let size = Int(st.st_size)
+        if size == offset { return .none }
+        if size < offset { return .checkpointed }  // emptied by a checkpoint whose index we have not seen: reload
+        let fd = try Sys.open(path, O_RDONLY | O_NOFOLLOW, operation: operation)
+        defer { Sys.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: size - offset)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw EngramError.system("pread", errno: errno, path: path, operation: operation)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(bytes.count - done)
+        let contents = Journal.parse(bytes)
+        if let line = contents.corruptLine {
+            throw EngramError(code: .corrupt, message: "the journal is damaged at line \(line) after the part this process has read", operation: operation,
+                              path: path, remedy: "close every process using the store and run `engram repair`")
+        }
+        var operations: [JournalOperation] = []
+        for entry in contents.entries {
+            guard let op = JournalOperation(json: entry) else {
+                throw EngramError(code: .corrupt, message: "the journal has a line this version cannot read", operation: operation, path: path,
+                                  remedy: "use the same Engram version in every process writing this store")
+            }
+            operations.append(op)
+        }
+        let end = offset + contents.validByteCount
+        if contents.tornTail {
+            let wfd = try Sys.open(path, O_WRONLY | O_NOFOLLOW, operation: operation)
+            defer { Sys.close(wfd) }
+            if ftruncate(wfd, off_t(end)) != 0 { throw EngramError.system("ftruncate", errno: errno, path: path, operation: operation) }
+            try Sys.fsync(wfd, path: path, operation: operation)
+        }
+        return .lines(operations, end: end)
+    }
+
+    /// Applies other processes' journal operations: index, caches, duplicate map, membership, and the derived
+    /// tiers (from the records they wrote). A committed write whose holder died before renaming its temp file
+    /// is rolled forward here, as open would.
+    private func applyForeign(_ operations: [JournalOperation], operation: String) async throws {
+        var touched: [(kind: RecordKind, id: String)] = []
+        var removed: [(kind: RecordKind, id: String)] = []
+        let layout = self.layout
+        for op in operations where op.sequence > sequence {
+            switch op {
+            case .put(_, let items):
+                try await engine.loop.run { () throws in
+                    for item in items { try MemoryStore.rollForward(item, layout: layout, operation: operation) }
+                }
+                for item in items {
+                    if let entry = item.memory {
+                        noteContentHash(of: item.id, old: index.memories[item.id]?.contentHash, new: entry.contentHash)
+                        index.memories[item.id] = entry
+                        if index.embeddingDimension == nil, let d = entry.dimension { index.embeddingDimension = d }
+                        memoryCache.removeValue(for: item.id)
+                    } else if let entry = item.assembly {
+                        if let old = index.assemblies[item.id] { for member in old.memoryIds { membership[member]?.remove(item.id) } }
+                        index.assemblies[item.id] = entry
+                        for member in entry.memoryIds { membership[member, default: []].insert(item.id) }
+                        assemblyCache.removeValue(for: item.id)
+                    }
+                    touched.append((item.kind, item.id))
+                }
+            case .delete(_, let kind, let id):
+                let path = layout.path(of: kind, id: id)
+                try await engine.loop.run { () throws in
+                    // Its holder died between the journal line and the unlink.
+                    if try Sys.unlink(path, operation: operation) { try Sys.fsyncDirectory(layout.directory(of: kind), operation: operation) }
+                }
+                switch kind {
+                case .memory:
+                    noteContentHash(of: id, old: index.memories[id]?.contentHash, new: nil)
+                    index.memories[id] = nil
+                    memoryCache.removeValue(for: id)
+                case .assembly:
+                    if let old = index.assemblies[id] { for member in old.memoryIds { membership[member]?.remove(id) } }
+                    index.assemblies[id] = nil
+                    assemblyCache.removeValue(for: id)
+                }
+                removed.append((kind, id))
+            }
+            sequence = max(sequence, op.sequence)
+        }
+        guard !touched.isEmpty || !removed.isEmpty else { return }
+        await feedDerived(touched: touched, removed: removed)
+        noteChanges(touched.count + removed.count)
+    }
+
+    /// Renames a committed write's complete temp file into place (its holder died before the rename).
+    private static func rollForward(_ item: JournalOperation.Item, layout: StoreLayout, operation: String) throws(EngramError) {
+        let temporaryPath = layout.directory(of: item.kind) + "/" + item.temporaryName
+        guard Sys.fileType(temporaryPath) != nil, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { return }
+        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: operation)
+        defer { Sys.close(fd) }
+        try Sys.fsync(fd, path: temporaryPath, operation: operation)
+        try Sys.rename(temporaryPath, layout.path(of: item.kind, id: item.id), operation: operation)
+        try Sys.fsyncDirectory(layout.directory(of: item.kind), operation: operation)
+    }
+
+    /// Another process checkpointed (rewrote `memory_index.json`, emptied the journal): load its index and
+    /// journal as open does, and apply what differs from this process's index. O(store) — once per foreign
+    /// checkpoint, which happens every `max(flushThreshold, count / 64)` changes.
+    private func reloadAfterForeignCheckpoint(operation: String) async throws {
+        let layout = self.layout
+        let configuration = self.configuration
+        let fresh = try await engine.loop.run { () throws -> CentralIndex in
+            var opener = StoreOpener(layout: layout, configuration: configuration)
+            return try opener.reloadIndex()
+        }
+        var touched: [(kind: RecordKind, id: String)] = []
+        var removed: [(kind: RecordKind, id: String)] = []
+        for (id, entry) in fresh.memories where index.memories[id]?.updatedAt != entry.updatedAt { touched.append((.memory, id)) }
+        for (id, _) in index.memories where fresh.memories[id] == nil { removed.append((.memory, id)) }
+        for (id, entry) in fresh.assemblies where index.assemblies[id]?.updatedAt != entry.updatedAt { touched.append((.assembly, id)) }
+        for (id, _) in index.assemblies where fresh.assemblies[id] == nil { removed.append((.assembly, id)) }
+        index = fresh
+        sequence = max(sequence, fresh.journalSequence)
+        membership = [:]
+        for (assemblyID, entry) in index.assemblies {
+            for member in entry.memoryIds { membership[member, default: []].insert(assemblyID) }
+        }
+        memoriesByContentHash = nil
+        for (kind, id) in touched + removed {
+            if kind == .memory { memoryCache.removeValue(for: id) } else { assemblyCache.removeValue(for: id) }
+        }
+        noteFilesSeen()
+        changesSinceCheckpoint = 0
+        await feedDerived(touched: touched, removed: removed)
+    }
+
+    /// Feeds other processes' changes to the derived tiers, reading the records they wrote.
+    private func feedDerived(touched: [(kind: RecordKind, id: String)], removed: [(kind: RecordKind, id: String)]) async {
+        var changes = DerivedChanges(removals: removed)
+        for (kind, id) in touched {
+            switch kind {
+            case .memory:
+                if let memory = try? await memory(id) { changes.upsert(memory) } else { changes.remove(.memory, id) }
+            case .assembly:
+                if let assembly = try? await assembly(id) { changes.upsert(assembly) } else { changes.remove(.assembly, id) }
+            }
+        }
+        applyToDerived(changes)
+    }
+}
