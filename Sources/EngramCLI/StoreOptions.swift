@@ -15,6 +15,11 @@ public struct StoreOptions: ParsableArguments, Sendable {
         valueName: "COMMAND"))
     public var embedder: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a write waits for another process's commit before failing, naming that process (default 10). Any number of processes may write to one store; they take turns per commit.",
+        valueName: "SECONDS"))
+    public var wait: Double?
+
     public init() {}
 
     /// `--embedder`, else `$ENGRAM_EMBEDDER` (an empty value means none).
@@ -40,6 +45,7 @@ public struct StoreOptions: ParsableArguments, Sendable {
         configuration.loadVectorTier = vectors
         configuration.createIfMissing = create
         configuration.embedder = embedderConfiguration
+        if let wait { configuration.busyTimeout = max(0, wait) }
         configuration.logger = Logger(label: "engram") { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .notice

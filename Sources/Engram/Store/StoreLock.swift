@@ -7,7 +7,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// The writer lock: an exclusive `flock` on `<store>/.lock`, held while the store is open for writing.
+/// An exclusive `flock` on `<store>/.lock` taken without waiting and kept: what repair, restore and upgrade hold
+/// for their whole run (writers take the same lock per commit through ``WriterLock``). Also the graph builder's
+/// lock on `graph_index/.build.lock`.
 ///
 /// `flock` locks vanish with the process, so a writer killed with SIGKILL never leaves a stale lock. The file
 /// holds the writer's pid, to name it in the error a second writer gets.
@@ -15,36 +17,37 @@ import Glibc
 /// `release()` is idempotent and `deinit` calls it: a store dropped without `close()` (a test that threw, a
 /// host program's early return) gives the lock back when the last reference goes, instead of keeping it —
 /// and the store's descriptor — for the rest of the process.
-final class StoreLock: Sendable {
+package final class StoreLock: Sendable {
     private let fd: Int32
     private let released = Mutex(false)
     let path: String
 
-    init(path: String) throws(EngramError) {
+    package init(path: String) throws(EngramError) {
         self.path = path
         let fd = try Sys.open(path, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o644, operation: "lock store")
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             var holder = ""
             if let bytes = try? Sys.readFile(path, maxSize: 64), let text = String(validating: bytes, as: UTF8.self) {
-                let pid = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !pid.isEmpty { holder = " (pid \(pid))" }
+                let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !line.isEmpty { holder = " (\(line))" }
             }
             Sys.close(fd)
             if e == EWOULDBLOCK {
-                throw EngramError(code: .locked, message: "another process\(holder) has this store open for writing", operation: "open store",
+                throw EngramError(code: .locked, message: "another process\(holder) holds the lock", operation: "lock store",
                                   path: path, errno: e,
-                                  remedy: "stop the other writer, or open this store read-only (`readOnly: true`); only one writer process per store")
+                                  remedy: "retry when it is done (a commit takes milliseconds; repair, restore and upgrade hold it throughout)")
             }
             throw EngramError.system("flock", errno: e, path: path, operation: "lock store")
         }
         self.fd = fd
-        let pid = Array("\(getpid())\n".utf8)
+        // Who holds it, for the error of a writer that waited its whole busy timeout (see WriterLock).
+        let pid = Array("pid \(getpid()), an exclusive operation (\(path.hasSuffix("/.lock") ? "repair, restore or upgrade" : "graph build")), since \(Timestamp.now())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    func release() {
+    package func release() {
         // Exactly once: a second close could close a descriptor number another thread has since reused.
         guard released.withLock({ done in defer { done = true }; return !done }) else { return }
         _ = flock(fd, LOCK_UN)

@@ -1,0 +1,187 @@
+import Engram
+import EngramTestSupport
+import EngramIO
+import EngramJSON
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Many writers on one store. Each `MemoryStore` opened on the store has its own `.lock` descriptor, so two
+/// stores in one test process exclude each other exactly as two processes do; real processes are used where
+/// the kernel's part matters (SIGKILL, the CLI).
+@Suite("Many writers on one store")
+struct SharedWritersTests {
+    @Test("several writers commit concurrently: every acknowledged write is there at its version, index = files, verify clean")
+    func concurrentWriters() async throws {
+        let dir = TemporaryDirectory()
+        try await MemoryStore.open(at: dir.store).close()
+        let writers = 6, each = 40
+        let acknowledged = try await withThrowingTaskGroup(of: [String: Timestamp].self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.flushThreshold = 7 })
+                    var saved: [String: Timestamp] = [:]
+                    for n in 0..<each {
+                        // Some batches, some single saves, some rewrites of a shared id (last writer wins, each acknowledged).
+                        if n % 10 == 0 {
+                            let batch = try await store.saveBatch((0..<3).map { MemoryEntry(id: "w\(w)-b\(n)-\($0)", content: "writer \(w) batch \(n) item \($0)") })
+                            for memory in batch { saved[memory.id] = memory.updatedAt }
+                        } else {
+                            let memory = try await store.save(MemoryEntry(id: "w\(w)-\(n)", content: "writer \(w) memory \(n)", embedding: vector(w * 100 + n)))
+                            saved[memory.id] = memory.updatedAt
+                        }
+                    }
+                    try await store.close()
+                    return saved
+                }
+            }
+            return try await group.reduce(into: [String: Timestamp]()) { $0.merge($1) { a, _ in a } }
+        }
+        #expect(acknowledged.count == writers * (each / 10 * 3 + each - each / 10))
+        let report = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
+        #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
+        let store = try await MemoryStore.open(at: dir.store)
+        #expect(Set(await store.memoryIDs()) == Set(acknowledged.keys))
+        #expect(Set(dir.files(in: "memories").map { String($0.dropLast(5)) }) == Set(acknowledged.keys))
+        for (id, version) in acknowledged { #expect(await store.indexEntry(forMemory: id)?.updatedAt == version, "\(id)") }
+        #expect(try await store.search(text: "writer 3 memory 17").first?.id == "w3-17", "the keyword index saw every writer's memories")
+        try await store.close()
+    }
+
+    @Test("an idle writer beside active ones sees their writes at its next commit, and its conflicts are real")
+    func idleWriterAndConflicts() async throws {
+        let dir = TemporaryDirectory()
+        let idle = try await MemoryStore.open(at: dir.store)
+        let active = try await MemoryStore.open(at: dir.store)
+        let original = try await idle.save(MemoryEntry(id: "shared", content: "version 1", embedding: vector(1)))
+        // The idle writer holds no lock: the other commits freely, many times (past a checkpoint).
+        for n in 0..<30 { try await active.save(MemoryEntry(id: "a\(n)", content: "active \(n)", embedding: vector(n + 2))) }
+        let changed = try await active.update("shared") { $0.content = "version 2" }
+        #expect(changed.updatedAt > original.updatedAt)
+
+        // The idle writer's stale read: its optimistic save is a conflict, not a silent overwrite.
+        await #expect { try await idle.save(MemoryEntry(id: "shared", content: "version 1b"), expectedUpdatedAt: original.updatedAt) } throws: {
+            ($0 as? EngramError)?.code == .conflict
+        }
+        // Having caught up, it sees everything: the index, the record, the vector and keyword tiers.
+        #expect(try await idle.memory("shared")?.content == "version 2")
+        #expect(await idle.memoryIDs().count == 31)
+        #expect(try await idle.search(vector: vector(7), k: 1).first?.id == "a5")
+        #expect(try await idle.search(text: "active 12").first?.id == "a12")
+        // The duplicate policy sees the other writer's content too.
+        #expect(try await idle.save(MemoryEntry(content: "active 3")).id == "a3")
+        // A delete by one is seen by the other.
+        try await active.deleteMemory("a0")
+        try await idle.save(MemoryEntry(id: "after", content: "after the delete"))
+        #expect(await idle.containsMemory("a0") == false)
+        try await idle.close()
+        try await active.close()
+        #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().problems.isEmpty)
+    }
+
+    @Test("a write waits for the lock up to the busy timeout, then fails naming the holder")
+    func busyTimeout() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.busyTimeout = 0.3 })
+        try await store.save(MemoryEntry(id: "a", content: "before"))
+        // An exclusive operation (what repair holds) keeps the lock.
+        let holder = try StoreLock(path: dir.store + "/.lock")
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: EngramError.self) { try await store.save(MemoryEntry(id: "b", content: "blocked")) }
+        #expect(clock.now - start >= .milliseconds(300))
+        #expect(error?.code == .locked)
+        #expect(error?.message.contains("pid \(getpid())") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("0.3 s") == true)
+        #expect(error?.remedy?.contains("--wait") == true)
+        #expect(await store.containsMemory("b") == false)
+        // Released within the timeout: the write waits and goes through.
+        let released = Task { try await Task.sleep(for: .milliseconds(100)); holder.release() }
+        let waiting = try await MemoryStore.open(at: dir.store, configuration: config { $0.busyTimeout = 5 })
+        let holder2 = try StoreLock(path: dir.store + "/.lock")
+        let release2 = Task { try await Task.sleep(for: .milliseconds(200)); holder2.release() }
+        try await waiting.save(MemoryEntry(id: "c", content: "waited"))
+        _ = try await released.value
+        _ = try await release2.value
+        try await waiting.close()
+        try await store.close()
+    }
+
+    @Test("a writer killed with SIGKILL mid-commit: the others proceed at once, nothing acknowledged is lost",
+          .enabled(if: BuiltExecutable.path("engram") != nil, "engram is not built"))
+    func killedWriter() async throws {
+        let dir = TemporaryDirectory()
+        try await MemoryStore.open(at: dir.store).close()
+        var lines = ""
+        for n in 0..<3000 { lines += "{\"id\": \"child-\(n)\", \"content\": \"from the child \(n)\"}\n" }
+        let input = dir.write("child.jsonl", lines)
+        for round in 0..<3 {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: BuiltExecutable.path("engram")!)
+            child.arguments = ["--store", dir.store, "put", "--batch-size", "1", input]
+            let out = Pipe()
+            child.standardOutput = out
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.busyTimeout = 5; $0.loadVectorTier = false })
+            var mine: [String] = []
+            // Kill the child once it has committed some (the parent's catch-up at each of its commits shows them),
+            // most likely in the middle of another commit: it commits one memory at a time, back to back.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(20)
+            var n = 0
+            while await store.memoryIDs().filter({ $0.hasPrefix("child-") }).count < 20 + 30 * round, clock.now < deadline {
+                mine.append(try await store.save(MemoryEntry(id: "parent-\(round)-\(n)", content: "from the parent \(round) \(n)")).id)
+                n += 1
+            }
+            kill(child.processIdentifier, SIGKILL)
+            for m in 0..<10 { mine.append(try await store.save(MemoryEntry(id: "parent-\(round)-x\(m)", content: "after the kill \(round) \(m)")).id) }
+            child.waitUntilExit()
+            let acknowledged = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").compactMap { try? JSONReader.parse(String($0))["id"]?.stringValue }
+            try await store.save(MemoryEntry(id: "parent-\(round)-after", content: "after the kill"))
+            let ids = Set(await store.memoryIDs())
+            for id in mine + acknowledged { #expect(ids.contains(id), "round \(round): \(id) was acknowledged but is missing") }
+            try await store.close()
+        }
+        let report = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
+        #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
+    }
+
+    @Test("engram put from six processes at once: every printed id is stored, verify is clean",
+          .enabled(if: BuiltExecutable.path("engram") != nil, "engram is not built"))
+    func cliWriters() async throws {
+        let dir = TemporaryDirectory()
+        try await MemoryStore.open(at: dir.store).close()
+        var children: [(Process, Pipe)] = []
+        for w in 0..<6 {
+            var lines = ""
+            for n in 0..<60 { lines += "{\"id\": \"p\(w)-\(n)\", \"content\": \"process \(w) line \(n)\", \"embedding\": [\(w), \(n), 1]}\n" }
+            let input = dir.write("p\(w).jsonl", lines)
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: BuiltExecutable.path("engram")!)
+            child.arguments = ["--store", dir.store, "put", "--batch-size", "\(1 + w % 3)", input]
+            let out = Pipe()
+            child.standardOutput = out
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            children.append((child, out))
+        }
+        var printed = Set<String>()
+        for (child, out) in children {
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            child.waitUntilExit()
+            #expect(child.terminationStatus == 0)
+            for line in text.split(separator: "\n") { if let id = try JSONReader.parse(String(line))["id"]?.stringValue { printed.insert(id) } }
+        }
+        #expect(printed.count == 360)
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true })
+        #expect(Set(await store.memoryIDs()) == printed)
+        try await store.close()
+        let report = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
+        #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
+    }
+}
