@@ -126,7 +126,7 @@ struct SharedWritersTests {
             child.standardOutput = out
             child.standardError = FileHandle.nullDevice
             try child.run()
-            let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.busyTimeout = 5; $0.loadVectorTier = false })
+            let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.busyTimeout = 30; $0.loadVectorTier = false })
             var mine: [String] = []
             // Kill the child once it has committed some (the parent's catch-up at each of its commits shows them),
             // most likely in the middle of another commit: it commits one memory at a time, back to back.

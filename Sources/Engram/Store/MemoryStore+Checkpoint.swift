@@ -58,17 +58,30 @@ extension MemoryStore {
         // A backup in another process holds the gate while it links files: a checkpoint now would empty the
         // journal it relies on. Routine checkpoints wait for the next change; forced ones (close) wait.
         guard let lock else { return }
-        // Under the commit lock, caught up with the other writers: the index written holds their changes too,
-        // and no line of theirs is appended between the index and the journal's reset.
-        try await holdStoreLock("checkpoint")
-        defer { releaseStoreLock() }
         guard lock.enterCheckpointGate(wait: force) else {
             logger.debug("engram: checkpoint postponed while a backup runs")
             return
         }
         defer { lock.leaveCheckpointGate() }
         let derivedDue = derivedPersistDue(all: writeVectors, interval: vectorCheckpointInterval)
-        guard force || changesSinceCheckpoint > 0 || derivedDue else { return }
+        let journalSequence = try await checkpointIndex(force: force, derivedDue: derivedDue, journal: journal)
+        if derivedDue, let journalSequence {
+            // After the index: a tier's files are checked against the index at open, never the reverse. Not under
+            // the commit lock (the tiers' files are large: other writers keep committing meanwhile), but under the
+            // derived-files lock, so that two processes never interleave their files.
+            try await lock.acquireDerivedFiles()
+            defer { lock.releaseDerivedFiles() }
+            try await persistDerived(all: writeVectors, interval: vectorCheckpointInterval, journalSequence: journalSequence)
+        }
+    }
+
+    /// Writes `memory_index.json` and empties the journal, under the commit lock and caught up with the other
+    /// writers: the index written holds their changes too, and no line of theirs is appended between the index
+    /// and the journal's reset. Returns the journal sequence it covers (nil: nothing to do).
+    private func checkpointIndex(force: Bool, derivedDue: Bool, journal: AppendOnlyFile) async throws -> Int64? {
+        try await holdStoreLock("checkpoint")
+        defer { releaseStoreLock() }
+        guard force || changesSinceCheckpoint > 0 || derivedDue else { return nil }
         index.journalSequence = sequence
         let snapshot = index
         let layout = self.layout
@@ -91,10 +104,7 @@ extension MemoryStore {
         try await journal.reset()
         noteFilesSeen()
         changesSinceCheckpoint = 0
-        if derivedDue {
-            // After the index: a tier's files are checked against the index at open, never the reverse.
-            try await persistDerived(all: writeVectors, interval: vectorCheckpointInterval, journalSequence: snapshot.journalSequence)
-        }
+        return snapshot.journalSequence
     }
 
     private func backupDue() -> Bool {

@@ -25,9 +25,14 @@ final class WriterLock: Sendable {
     private let fd: Int32
     /// `.lock`'s inode when opened: a store swapped underneath (restore) has another `.lock`.
     private let inode: UInt64
-    private let state = Mutex((held: false, closed: false))
+    private let state = Mutex((held: false, closed: false, yieldUntil: ContinuousClock.Instant?.none))
 
     static let presenceOffset: Int64 = 2
+    /// Byte 4: held shared by every process waiting for the commit lock. A holder that releases while someone
+    /// waits lets a few milliseconds pass before it takes the lock again — `flock` is not fair, and a busy writer
+    /// re-locking at once would starve pollers.
+    static let waitingOffset: Int64 = 4
+    static let yieldTime: Duration = .milliseconds(3)
 
     init(path: String) throws(EngramError) {
         self.path = path
@@ -49,12 +54,14 @@ final class WriterLock: Sendable {
     func acquire(operation: String, timeout: Double) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int64(max(0, timeout) * 1000))
-        var pause = 1
+        if let until = state.withLock({ $0.yieldUntil }), until > clock.now { try? await Task.sleep(until: until, clock: clock) }
+        var waiting = false
+        defer { if waiting { _ = engram_range_unlock(fd, WriterLock.waitingOffset) } }
         while true {
             if try tryAcquire(operation: operation) { return }
             if clock.now >= deadline { throw busy(operation: operation, waited: timeout) }
-            try? await Task.sleep(for: .milliseconds(pause))
-            pause = min(pause * 2, 20)
+            if !waiting { waiting = engram_range_lock(fd, 0, 0, WriterLock.waitingOffset) == 0 }
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
 
@@ -62,12 +69,13 @@ final class WriterLock: Sendable {
     func acquireBlocking(operation: String, timeout: Double) throws(EngramError) {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int64(max(0, timeout) * 1000))
-        var pause: UInt32 = 1000
+        var waiting = false
+        defer { if waiting { _ = engram_range_unlock(fd, WriterLock.waitingOffset) } }
         while true {
             if try tryAcquire(operation: operation) { return }
             if clock.now >= deadline { throw busy(operation: operation, waited: timeout) }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
+            if !waiting { waiting = engram_range_lock(fd, 0, 0, WriterLock.waitingOffset) == 0 }
+            usleep(1000)
         }
     }
 
@@ -107,7 +115,11 @@ final class WriterLock: Sendable {
     /// Releases the commit lock (the presence lock stays until ``close()``).
     func release() {
         let wasHeld = state.withLock { state in defer { state.held = false }; return state.held && !state.closed }
-        if wasHeld { _ = flock(fd, LOCK_UN) }
+        guard wasHeld else { return }
+        _ = flock(fd, LOCK_UN)
+        // Someone else is waiting: give them the lock before taking it again.
+        let someoneWaits = engram_range_held(fd, WriterLock.waitingOffset) == 1
+        state.withLock { $0.yieldUntil = someoneWaits ? ContinuousClock.now + WriterLock.yieldTime : nil }
     }
 
     var isHeld: Bool { state.withLock { $0.held } }
@@ -119,6 +131,24 @@ final class WriterLock: Sendable {
     }
 
     deinit { close() }
+
+    static let derivedFilesOffset: Int64 = 3
+
+    /// Takes the derived-files lock (byte 3, exclusive): one process at a time writes the derived tiers' files.
+    /// Polled, so the caller's thread is never blocked while another process writes large files.
+    func acquireDerivedFiles() async throws {
+        var pause = 1
+        while engram_range_lock(fd, 1, 0, WriterLock.derivedFilesOffset) != 0 {
+            let e = errno
+            guard e == EAGAIN || e == EACCES || e == EINTR else {
+                throw EngramError.system("fcntl(F_OFD_SETLK)", errno: e, path: path, operation: "checkpoint derived tiers")
+            }
+            try await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 50)
+        }
+    }
+
+    func releaseDerivedFiles() { _ = engram_range_unlock(fd, WriterLock.derivedFilesOffset) }
 
     /// Takes the checkpoint gate shared. Without `wait`, returns false at once if a backup holds it.
     func enterCheckpointGate(wait: Bool) -> Bool {
