@@ -82,6 +82,23 @@ struct SharedWritersTests {
         #expect(try StoreVerifier(layout: StoreLayout(root: dir.store)).run().problems.isEmpty)
     }
 
+    @Test("a writer that only reads sees the other writers' commits at its next read and search")
+    func readsSeeOtherWriters() async throws {
+        let dir = TemporaryDirectory()
+        let reader = try await MemoryStore.open(at: dir.store)
+        let writer = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 5 })
+        #expect(try await reader.memory("x") == nil)
+        try await writer.save(MemoryEntry(id: "x", content: "written elsewhere", embedding: vector(1)))
+        #expect(try await reader.memory("x")?.content == "written elsewhere")
+        for n in 0..<12 { try await writer.save(MemoryEntry(id: "n\(n)", content: "note \(n) zebra", embedding: vector(n + 2))) }  // past checkpoints
+        #expect(try await reader.search(text: "zebra", k: 20).count == 12)
+        #expect(try await reader.search(vector: vector(5), k: 1).first?.id == "n3")
+        try await writer.deleteMemory("x")
+        #expect(try await reader.memory("x") == nil)
+        try await writer.close()
+        try await reader.close()
+    }
+
     @Test("a write waits for the lock up to the busy timeout, then fails naming the holder")
     func busyTimeout() async throws {
         let dir = TemporaryDirectory()

@@ -61,7 +61,12 @@ extension MemoryStore {
     func existingDuplicate(of memory: MemoryEntry) async throws -> MemoryEntry? {
         guard memory.hasGeneratedID, configuration.duplicates != .allow, index.memories[memory.id] == nil else { return nil }
         let hash = ContentHash.of(memory.content)
-        for id in contentHashIndex()[hash] ?? [] {
+        // The oldest copy first (then by id): the answer does not depend on a dictionary's order.
+        let candidates = (contentHashIndex()[hash] ?? []).sorted { a, b in
+            let (ca, cb) = (index.memories[a]?.createdAt.microseconds ?? 0, index.memories[b]?.createdAt.microseconds ?? 0)
+            return ca != cb ? ca < cb : a < b
+        }
+        for id in candidates {
             // An unreadable record cannot be handed back: the new memory is saved instead (verify reports the file).
             if let stored = try? await self.memory(id), stored.content == memory.content { return stored }
         }

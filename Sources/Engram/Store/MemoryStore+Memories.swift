@@ -160,6 +160,7 @@ extension MemoryStore {
         let operation = "read memory"
         try RecordID.validate(id, operation: operation)
         try checkOpen(operation)
+        try await refreshIfChanged()
         if let cached = memoryCache.value(for: id) { return cached }
         // A read-only opener reads the file even if its snapshot of the index predates it.
         guard index.memories[id] != nil || configuration.readOnly else { return nil }
@@ -181,6 +182,7 @@ extension MemoryStore {
     public func memories(_ ids: [String]) async throws -> [MemoryEntry] {
         let operation = "read memories"
         try checkOpen(operation)
+        try await refreshIfChanged()
         for id in ids { try RecordID.validate(id, operation: operation) }
         var found: [String: MemoryEntry] = [:]
         var missing: [String] = []

@@ -35,6 +35,7 @@ extension MemoryStore {
         }
         try await waitForVectorTier()
         try await refreshGraphIfChanged()
+        try await refreshIfChanged()
         guard try await validateQueries(queries, operation: operation) else { return queries.map { _ in [] } }
         var results = [[SearchResult]](repeating: [], count: queries.count)
         for kind in scope.kinds {

@@ -14,6 +14,12 @@ struct SharedLockState {
     /// When this holding began; nil: no limit (open's recovery).
     var since: ContinuousClock.Instant?
     var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Other processes' changes the derived tiers have not been fed yet: fed after the lock is released (reading
+    /// their records takes time other writers should not wait for), and before any search.
+    var foreignTouched: [(kind: RecordKind, id: String)] = []
+    var foreignRemoved: [(kind: RecordKind, id: String)] = []
+    /// The feed started when the lock was released (a search waits for it).
+    var feeding: Task<Void, Never>?
 }
 
 /// A file's identity as `lstat` gives it: a checkpoint replaces `memory_index.json` by rename, so a new identity
@@ -75,12 +81,63 @@ extension MemoryStore {
         lock.release()
         sharedLock.since = nil
         wakeLockWaiters()
+        if !sharedLock.foreignTouched.isEmpty || !sharedLock.foreignRemoved.isEmpty {
+            let previous = sharedLock.feeding
+            sharedLock.feeding = Task {
+                await previous?.value
+                await self.drainForeignChanges()
+            }
+        }
     }
+
+    /// Feeds the derived tiers what other processes changed (see ``SharedLockState/foreignTouched``), after any
+    /// feed already running: when this returns, the tiers hold every change this process has caught up with.
+    func feedForeignChanges() async {
+        if let feeding = sharedLock.feeding { await feeding.value }
+        await drainForeignChanges()
+    }
+
+    private func drainForeignChanges() async {
+        let touched = sharedLock.foreignTouched, removed = sharedLock.foreignRemoved
+        guard !touched.isEmpty || !removed.isEmpty else { return }
+        sharedLock.foreignTouched = []
+        sharedLock.foreignRemoved = []
+        // The records are read through `memory(_:)`, whose refresh must not wait for this very feed.
+        await MemoryStore.$feedingDerived.withValue(true) { await feedDerived(touched: touched, removed: removed) }
+    }
+
+    /// Set while a task feeds other processes' changes to the derived tiers.
+    @TaskLocal static var feedingDerived = false
 
     private func wakeLockWaiters() {
         let waiters = sharedLock.waiters
         sharedLock.waiters = []
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Brings this store up to date with what other writer processes committed since its last commit (a
+    /// long-lived writer — an MCP server — that mostly reads). Reads do this by themselves when the files
+    /// changed; call it to be sure before a read that must see another process's latest write.
+    public func refresh() async throws {
+        guard lock != nil else { return }
+        try checkOpen("refresh")
+        try await holdStoreLock("refresh")
+        releaseStoreLock()
+        await feedForeignChanges()
+    }
+
+    /// Before a read in a writer process: two `stat`s; when another process committed or checkpointed since this
+    /// one last looked, catch up (under the lock, which waits at most for a commit in flight). Skipped while
+    /// this process holds or is taking the lock (it is then current, or catching up already).
+    func refreshIfChanged() async throws {
+        guard lock != nil, journal != nil, sharedLock.holders == 0, !sharedLock.acquiring, !MemoryStore.feedingDerived else { return }
+        var st = stat()
+        let journalSize = lstat(layout.journalPath, &st) == 0 ? Int(st.st_size) : 0
+        if journalSize != journalOffset || FileIdentity(path: layout.indexPath) != indexIdentity {
+            try await holdStoreLock("refresh")
+            releaseStoreLock()
+        }
+        await feedForeignChanges()
     }
 
     /// Records the index file and journal length this process's state corresponds to (holding the lock).
@@ -214,7 +271,8 @@ extension MemoryStore {
             sequence = max(sequence, op.sequence)
         }
         guard !touched.isEmpty || !removed.isEmpty else { return }
-        await feedDerived(touched: touched, removed: removed)
+        sharedLock.foreignTouched += touched
+        sharedLock.foreignRemoved += removed
         noteChanges(touched.count + removed.count)
     }
 
@@ -257,13 +315,20 @@ extension MemoryStore {
         }
         noteFilesSeen()
         changesSinceCheckpoint = 0
-        await feedDerived(touched: touched, removed: removed)
+        sharedLock.foreignTouched += touched
+        sharedLock.foreignRemoved += removed
     }
 
-    /// Feeds other processes' changes to the derived tiers, reading the records they wrote.
+    /// Feeds other processes' changes to the derived tiers, reading the records as they are now (fed late, a
+    /// record may have changed again since: what counts is its current state, removed or not).
     private func feedDerived(touched: [(kind: RecordKind, id: String)], removed: [(kind: RecordKind, id: String)]) async {
-        var changes = DerivedChanges(removals: removed)
-        for (kind, id) in touched {
+        var changes = DerivedChanges()
+        var current = touched
+        for (kind, id) in removed {
+            let exists = kind == .memory ? index.memories[id] != nil : index.assemblies[id] != nil
+            if exists { current.append((kind, id)) } else { changes.remove(kind, id) }
+        }
+        for (kind, id) in current {
             switch kind {
             case .memory:
                 if let memory = try? await memory(id) { changes.upsert(memory) } else { changes.remove(.memory, id) }

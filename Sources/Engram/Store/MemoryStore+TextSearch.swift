@@ -24,6 +24,7 @@ extension MemoryStore {
         let operation = "search by text"
         try checkTextQuery(text, k: k, operation: operation)
         let tier = try await waitForKeywordTier(operation: operation)
+        try await refreshIfChanged()
         let kinds = Set(scope.kinds)
         var want = metadata.isEmpty && !options.boosts ? k : max(options.candidates, 10 * k)
         while true {
@@ -58,6 +59,7 @@ extension MemoryStore {
         }
         try await waitForVectorTier()
         try await refreshGraphIfChanged()
+        try await refreshIfChanged()
         let hasVectors = try await validateQueries([vector], operation: operation)
         let kinds = Set(scope.kinds)
         var want = max(options.candidates, 10 * k)
