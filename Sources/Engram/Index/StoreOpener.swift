@@ -108,9 +108,33 @@ struct StoreOpener {
         case nil:
             rebuildReason = "memory_index.json is missing"
         case .file:
+            // The JSON's identity first: a binary form derived from exactly this file is used instead of parsing
+            // it (one stat, one mmap, one checksum pass). Taken before the read, so a JSON replaced in between
+            // leaves a binary form tagged with the old identity — stale at the next open, never wrongly trusted.
+            let identity = IndexFileIdentity(path: layout.indexPath)
+            if let identity, !configuration.rebuildDerivedData {
+                do {
+                    index = CentralIndex(mapped: try BinaryIndexFile.open(path: layout.binaryIndexPath, matching: identity))
+                } catch {
+                    report.binaryIndexProblem = "memory_index.bin is \(error.reason)"
+                }
+            }
+            if index != nil { break }
             let bytes = try Sys.readFile(layout.indexPath, operation: "read index")
+            report.parsedIndexJSON = true
             do {
                 index = try CentralIndex.decode(bytes, path: layout.indexPath)
+                // Not for an empty index (a new store, the template): there is nothing to save by mapping it.
+                if let parsed = index, let identity, writer, parsed.formatVersion == CentralIndex.currentVersion,
+                   !parsed.memories.isEmpty || !parsed.assemblies.isEmpty {
+                    // Derived data: a failure to write it costs the next open a parse, nothing more.
+                    do {
+                        try BinaryIndexWriter.write(parsed, source: identity, directory: layout.root)
+                        report.rewroteBinaryIndex = true
+                    } catch {
+                        report.binaryIndexProblem = (report.binaryIndexProblem ?? "") + "; rewriting it failed: \(error.message)"
+                    }
+                }
             } catch {
                 guard error.code == .corrupt else { throw error }
                 // An index of another format version is not damage: rebuilding it would drop every record this
