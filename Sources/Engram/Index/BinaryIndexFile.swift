@@ -27,6 +27,9 @@ final class BinaryIndexFile: @unchecked Sendable {  // immutable after init; the
     private let mapped: MappedFile
     let memoryCount: Int
     let assemblyCount: Int
+    /// Entries with an embedding dimension (memories, assemblies): statistics without iterating.
+    let memoriesWithDimension: Int
+    let assembliesWithDimension: Int
     let journalSequence: Int64
     let embeddingDimension: Int?
     let indexVersion: UInt32
@@ -68,6 +71,7 @@ final class BinaryIndexFile: @unchecked Sendable {  // immutable after init; the
         guard u64(80) == UInt64(memoryTable), u64(88) == UInt64(assemblyTable), u64(96) == UInt64(blob), u64(104) <= limit,
               blob + Int(u64(104)) + Self.trailerSize == bytes.count
         else { throw Unusable(reason: "damaged (section offsets do not match the file size)") }
+        guard u64(112) <= memories, u64(120) <= assemblies else { throw Unusable(reason: "damaged (counts)") }
         let stored = u64(bytes.count - Self.trailerSize)
         let computed = XXH3_64bits(bytes.baseAddress, bytes.count - Self.trailerSize)
         guard stored == computed else { throw Unusable(reason: "damaged (checksum mismatch)") }
@@ -76,6 +80,8 @@ final class BinaryIndexFile: @unchecked Sendable {  // immutable after init; the
         self.indexVersion = u32(20)
         self.memoryCount = Int(memories)
         self.assemblyCount = Int(assemblies)
+        self.memoriesWithDimension = Int(u64(112))
+        self.assembliesWithDimension = Int(u64(120))
         self.journalSequence = Int64(bitPattern: u64(40))
         self.embeddingDimension = dimension < 0 ? nil : Int(dimension)
         self.source = IndexFileIdentity(size: u64(56), mtimeNanoseconds: Int64(bitPattern: u64(64)), inode: u64(72))
@@ -98,6 +104,8 @@ final class BinaryIndexFile: @unchecked Sendable {  // immutable after init; the
     // MARK: Reading (every access bounds-checked)
 
     func count(_ section: Section) -> Int { section == .memories ? memoryCount : assemblyCount }
+
+    func countWithDimension(_ section: Section) -> Int { section == .memories ? memoriesWithDimension : assembliesWithDimension }
 
     /// The fixed-width entry at `position` of `section` (position < count: callers iterate or binary-search).
     func entry(_ section: Section, _ position: Int) -> UnsafeRawBufferPointer {

@@ -83,6 +83,8 @@ enum BinaryIndexWriter {
         header.append(UInt64(assemblyOffset))
         header.append(UInt64(assemblyOffset + assemblyTable.count))
         header.append(UInt64(blob.count))
+        header.append(UInt64(index.memories.withDimension))
+        header.append(UInt64(index.assemblies.withDimension))
         header.append(contentsOf: [UInt8](repeating: 0, count: BinaryIndexFile.headerSize - header.count))
 
         let temporary = directory + "/" + Sys.temporaryName(for: BinaryIndexFile.fileName)

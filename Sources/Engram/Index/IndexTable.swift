@@ -18,6 +18,8 @@ struct IndexTable<Entry: MappedIndexEntry>: Sendable, Sequence {
     private(set) var base: BinaryIndexFile?
     private var overlay: [String: Change] = [:]
     private(set) var count = 0
+    /// Entries with an embedding dimension (kept current by every write, so statistics need no iteration).
+    private(set) var withDimension = 0
     /// Bumped by every write: two copies of one table with the same version hold the same entries (how a
     /// checkpoint knows nothing changed while it wrote, so the table can move onto the file it just wrote).
     private(set) var version: UInt64 = 0
@@ -27,6 +29,7 @@ struct IndexTable<Entry: MappedIndexEntry>: Sendable, Sequence {
     init(base: BinaryIndexFile) {
         self.base = base
         count = base.count(Entry.section)
+        withDimension = base.countWithDimension(Entry.section)
     }
 
     var isEmpty: Bool { count == 0 }
@@ -47,7 +50,10 @@ struct IndexTable<Entry: MappedIndexEntry>: Sendable, Sequence {
         }
         set {
             version &+= 1
-            let existed = self[id] != nil
+            let old = self[id]
+            let existed = old != nil
+            if old?.dimension != nil { withDimension -= 1 }
+            if newValue?.dimension != nil { withDimension += 1 }
             if let newValue {
                 overlay[id] = .set(newValue)
                 if !existed { count += 1 }
@@ -84,6 +90,7 @@ struct IndexTable<Entry: MappedIndexEntry>: Sendable, Sequence {
         base = file
         overlay = [:]
         count = file.count(Entry.section)
+        withDimension = file.countWithDimension(Entry.section)
         version &+= 1
     }
 

@@ -4,6 +4,8 @@ import EngramIO
 /// can write): the fixed-width layouts of docs/FORMAT.md.
 protocol MappedIndexEntry: Sendable, Equatable {
     static var section: BinaryIndexFile.Section { get }
+    /// The embedding's length (nil: none); the table counts the entries that have one, for statistics.
+    var dimension: Int? { get }
     /// The entry at `position`, or nil when it points outside the file (a damaged file reads as absent entries).
     static func read(from file: BinaryIndexFile, at position: Int) -> Self?
 }

@@ -30,6 +30,9 @@ public struct RecoveryReport: Sendable, Equatable {
     /// Why `memory_index.bin` was not used (missing, stale, damaged), when open parsed the JSON instead. Derived
     /// data: not a problem, and not in ``didSomething``.
     public var binaryIndexProblem: String?
+    /// The previous writer closed cleanly (`.clean_shutdown`), so the listing of the record directories for stale
+    /// temp files was skipped.
+    public var trustedCleanShutdown = false
     /// A writer's open wrote `memory_index.bin` afresh from the parsed JSON.
     public var rewroteBinaryIndex = false
     /// Memories the replayed journal changed (their assemblies are checked at open).

@@ -28,7 +28,11 @@ struct StoreOpener {
             }
             var (index, needsCheckpoint) = try loadIndex()
             if writer {
-                try removeStaleTemporaryFiles()
+                if try StoreOpener.consumeCleanShutdownMark(layout) {
+                    report.trustedCleanShutdown = true
+                } else {
+                    try removeStaleTemporaryFiles()
+                }
             }
             if let dim = configuration.embeddingDimension {
                 if let existing = index.embeddingDimension, existing != dim {
@@ -275,6 +279,35 @@ struct StoreOpener {
         }
         index.embeddingDimension = configuration.embeddingDimension ?? dimensions.max(by: { $0.value < $1.value })?.key
         return index
+    }
+
+    // MARK: Stale temp files
+
+    /// `.clean_shutdown`: written by a writer's close once every write finished (no temp file of its own left),
+    /// consumed by the next writer's open.
+    ///
+    /// Why: finding stale temp files means listing `memories/` — O(store), the largest cost of a writer's open
+    /// once the index is mapped. Temp files go stale only when a writer dies mid-write; a writer that closed
+    /// cleanly left none, and no one else creates them in these directories (readers create nothing, backups
+    /// write elsewhere). So the open after a clean close skips the listing; after a crash (no mark) it lists as
+    /// always. The mark is removed durably (unlink + directory fsync) before this writer can create any temp
+    /// file: otherwise a crash of this writer could leave temp files beside a mark that power loss brought back.
+    static let cleanShutdownName = ".clean_shutdown"
+
+    /// Removes the mark if present (durably). Returns whether it was there.
+    static func consumeCleanShutdownMark(_ layout: StoreLayout) throws(EngramError) -> Bool {
+        let path = layout.root + "/" + cleanShutdownName
+        guard Sys.fileType(path) == .file else { return false }
+        try Sys.unlink(path, operation: "open store")
+        try Sys.fsyncDirectory(layout.root, operation: "open store")
+        return true
+    }
+
+    /// Writes the mark (see ``cleanShutdownName``) and makes it durable; called by close, after the last write.
+    static func markCleanShutdown(_ layout: StoreLayout) throws(EngramError) {
+        let fd = try Sys.open(layout.root + "/" + cleanShutdownName, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, operation: "close store")
+        Sys.close(fd)
+        try Sys.fsyncDirectory(layout.root, operation: "close store")
     }
 
     private mutating func removeStaleTemporaryFiles() throws {

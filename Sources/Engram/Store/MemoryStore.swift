@@ -150,6 +150,15 @@ public actor MemoryStore {
         await waitForDerivedLoads()
         if !configuration.readOnly, damaged == nil {
             try await checkpoint(force: false, writeVectors: true)
+            // Every write finished without leaving a temp file: the next writer may skip the scan for them.
+            if activeWrites == 0, busyIDs.isEmpty, damaged == nil {
+                let layout = self.layout
+                do {
+                    try await engine.loop.run { try StoreOpener.markCleanShutdown(layout) }
+                } catch {
+                    logger.warning("engram: could not mark the clean close (the next open scans for temp files): \(error)")
+                }
+            }
         }
     }
 
