@@ -124,7 +124,9 @@ struct StoreOpener {
                 }
             }
             if index != nil { break }
-            let bytes = try Sys.readFile(layout.indexPath, operation: "read index")
+            // The index of a million memories is ~340 MB: above the 256 MB limit for records, which guards against
+            // hostile files. The store's own index gets 4 GiB (open without a current .bin must still work).
+            let bytes = try Sys.readFile(layout.indexPath, maxSize: 1 << 32, operation: "read index")
             report.parsedIndexJSON = true
             do {
                 index = try CentralIndex.decode(bytes, path: layout.indexPath)
