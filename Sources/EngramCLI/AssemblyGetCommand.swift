@@ -13,7 +13,7 @@ struct AssemblyGetCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let store = try await options.open(readOnly: true, vectors: false)
+        let store = try await options.open(readOnly: true, vectors: false, keywords: false)
         let assembly = try await store.assembly(id)
         try await store.close()
         guard let assembly else { throw CommandFailure(message: "no assembly '\(id)' in \(options.path)") }

@@ -10,7 +10,7 @@ struct AssemblyListCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try await options.open(readOnly: true, vectors: false)
+        let store = try await options.open(readOnly: true, vectors: false, keywords: false)
         let ids = await store.assemblyIDs()
         try await store.close()
         if !ids.isEmpty { Console.current.out(ids.joined(separator: "\n")) }

@@ -13,7 +13,7 @@ struct GetCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let store = try await options.open(readOnly: true, vectors: false)
+        let store = try await options.open(readOnly: true, vectors: false, keywords: false)
         let memory = try await store.memory(id)
         try await store.close()
         guard let memory else {

@@ -10,7 +10,7 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try await options.open(readOnly: true, vectors: false)
+        let store = try await options.open(readOnly: true, vectors: false, keywords: false)
         let ids = await store.memoryIDs()
         try await store.close()
         let console = Console.current

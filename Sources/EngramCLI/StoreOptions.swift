@@ -37,12 +37,15 @@ public struct StoreOptions: ParsableArguments, Sendable {
     }
 
     /// Opens the store as commands do: recoveries are reported on stderr.
-    public func open(readOnly: Bool = false, create: Bool = false, vectors: Bool = true,
+    /// `vectors` / `keywords`: load the vector and keyword tiers. Commands that never search turn both off: the
+    /// tiers load in the background, but close waits for them, and that would be most of a `get`.
+    public func open(readOnly: Bool = false, create: Bool = false, vectors: Bool = true, keywords: Bool = true,
                      duplicates: DuplicatePolicy = .reuse) async throws -> MemoryStore {
         var configuration = StoreConfiguration()
         configuration.duplicates = duplicates
         configuration.readOnly = readOnly
         configuration.loadVectorTier = vectors
+        configuration.loadKeywordTier = keywords
         configuration.createIfMissing = create
         configuration.embedder = embedderConfiguration
         if let wait { configuration.busyTimeout = max(0, wait) }

@@ -4,6 +4,8 @@
 struct BenchOptions: Sendable {
     enum Suite: String, Sendable, CaseIterable {
         case all, writes, open, load, vectors, maintenance, backup, graph, text
+        /// Figure 3s: open with N synthetic index entries (not part of `all`).
+        case openSynthetic = "open-synthetic"
 
         var runsWrites: Bool { self == .all || self == .writes }
         var runsOpen: Bool { self == .all || self == .open }

@@ -113,6 +113,7 @@ struct BenchmarkRunner {
             try await buildLargeStore()
         }
         if options.suite.runsOpen { try await openLargeStore() }
+        if options.suite == .openSynthetic { try await syntheticOpenFigures() }
         if options.suite.runsLoad { try await loadUncached() }
         if options.suite.runsVectors { try await vectorFigures() }
         if options.suite.runsMaintenance { try await maintenanceFigures() }

@@ -25,7 +25,7 @@ struct DuplicatesCommandTests {
         let again = dir.write("again.jsonl", "{\"content\": \"apt install libuv1-dev\"}\n")
         let rejected = await engram("--store", dir.store, "put", "--duplicates", "reject", again)
         #expect(rejected.status == 1)
-        #expect(rejected.stderr.contains(first) && rejected.stderr.contains("line 1"))
+        #expect(rejected.stderr.contains(first) && rejected.stderr.contains("line 1"), "\(rejected.stderr)")
         let allowed = await engram("--store", dir.store, "put", "--duplicates", "allow", again)
         #expect(allowed.status == 0 && !allowed.stdout.contains("duplicate"))
         let list = await engram("--store", dir.store, "list")

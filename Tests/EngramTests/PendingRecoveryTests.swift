@@ -189,6 +189,8 @@ struct PendingRecoveryTests {
     func tornTailAndStaleTemp() async throws {
         let dir = TemporaryDirectory()
         _ = try await Self.fixture(dir)
+        // The crash that leaves these files also leaves no clean-shutdown mark.
+        try? FileManager.default.removeItem(atPath: dir.store + "/.clean_shutdown")
         try Self.append("0123456789abcdef {\"seq\":", to: dir.store + "/memory_index.journal")
         try "{\"id\"".write(toFile: dir.store + "/memories/.m1.json.0123abcd.tmp", atomically: false, encoding: .utf8)
         try "x".write(toFile: dir.store + "/.memory_index.json.0123abcd.tmp", atomically: false, encoding: .utf8)

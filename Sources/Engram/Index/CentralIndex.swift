@@ -3,14 +3,38 @@ import EngramJSON
 
 /// The in-memory form of `memory_index.json` (SPEC §3), and its encoding.
 struct CentralIndex: Sendable {
-    var memories: [String: MemoryIndexEntry] = [:]
-    var assemblies: [String: AssemblyIndexEntry] = [:]
+    /// The mapped `memory_index.bin` of the last checkpoint plus the changes since (see ``IndexTable``).
+    var memories = IndexTable<MemoryIndexEntry>()
+    var assemblies = IndexTable<AssemblyIndexEntry>()
     var embeddingDimension: Int?
     /// The last journal sequence number this checkpoint includes; replay skips lines at or below it.
     var journalSequence: Int64 = 0
     var formatVersion = "1"
 
     static let fileName = "memory_index.json"
+
+    init() {}
+
+    /// The index a checked `memory_index.bin` holds: nothing is read until looked up.
+    init(mapped file: BinaryIndexFile) {
+        memories = IndexTable(base: file)
+        assemblies = IndexTable(base: file)
+        embeddingDimension = file.embeddingDimension
+        journalSequence = file.journalSequence
+        formatVersion = String(file.indexVersion)
+    }
+
+    /// Moves both tables onto `file`, just written from this very index (their overlays empty).
+    mutating func rebase(onto file: BinaryIndexFile) {
+        memories.rebase(onto: file)
+        assemblies.rebase(onto: file)
+    }
+
+    /// Whether no entry changed since `other` was copied from this index.
+    func isUnchanged(since other: CentralIndex) -> Bool {
+        memories.version == other.memories.version && assemblies.version == other.assemblies.version
+            && embeddingDimension == other.embeddingDimension && journalSequence == other.journalSequence
+    }
     /// The format version this Engram reads and writes (`metadata.version`).
     static let currentVersion = "1"
 
@@ -33,8 +57,8 @@ struct CentralIndex: Sendable {
         w.beginObject()
         w.key("memories")
         w.beginObject()
-        for id in memories.keys.sorted() {
-            let e = memories[id]!
+        // Tables iterate in id byte order, which is sorted order for record ids (ASCII).
+        for (id, e) in memories {
             w.key(id)
             w.beginObject()
             w.key("filepath"); w.string("memories/\(id).json")
@@ -49,8 +73,7 @@ struct CentralIndex: Sendable {
         w.endObject()
         w.key("assemblies")
         w.beginObject()
-        for id in assemblies.keys.sorted() {
-            let e = assemblies[id]!
+        for (id, e) in assemblies {
             w.key(id)
             w.beginObject()
             w.key("filepath"); w.string("assemblies/\(id).json")

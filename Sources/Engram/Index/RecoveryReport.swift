@@ -25,6 +25,16 @@ public struct RecoveryReport: Sendable, Equatable {
     public var resyncedKeywordDocuments = 0
     /// Assemblies brought up to date at open (a member deleted or changed just before a crash).
     public var repairedAssemblies: [String] = []
+    /// Whether open parsed `memory_index.json` (O(store)); false when it mapped a current `memory_index.bin`.
+    public var parsedIndexJSON = false
+    /// Why `memory_index.bin` was not used (missing, stale, damaged), when open parsed the JSON instead. Derived
+    /// data: not a problem, and not in ``didSomething``.
+    public var binaryIndexProblem: String?
+    /// The previous writer closed cleanly (`.clean_shutdown`), so the listing of the record directories for stale
+    /// temp files was skipped.
+    public var trustedCleanShutdown = false
+    /// A writer's open wrote `memory_index.bin` afresh from the parsed JSON.
+    public var rewroteBinaryIndex = false
     /// Memories the replayed journal changed (their assemblies are checked at open).
     var journaledMemoryIDs: Set<String> = []
     /// A read-only open: committed writes not yet renamed, read from their temp files (nothing is renamed).

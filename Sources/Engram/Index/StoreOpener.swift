@@ -30,7 +30,13 @@ struct StoreOpener {
             }
             var (index, needsCheckpoint) = try loadIndex()
             if writer {
-                try removeStaleTemporaryFiles()
+                if try StoreOpener.consumeCleanShutdownMark(layout) {
+                    report.trustedCleanShutdown = true
+                } else {
+                    // Under the commit lock no record temp file is live; derived tiers' files are written outside
+                    // it, so their directory is left alone while another writer is open.
+                    try removeStaleTemporaryFiles(derivedToo: !(lock?.othersPresent() ?? false))
+                }
             }
             if let dim = configuration.embeddingDimension {
                 if let existing = index.embeddingDimension, existing != dim {
@@ -116,9 +122,35 @@ struct StoreOpener {
         case nil:
             rebuildReason = "memory_index.json is missing"
         case .file:
-            let bytes = try Sys.readFile(layout.indexPath, operation: "read index")
+            // The JSON's identity first: a binary form derived from exactly this file is used instead of parsing
+            // it (one stat, one mmap, one checksum pass). Taken before the read, so a JSON replaced in between
+            // leaves a binary form tagged with the old identity — stale at the next open, never wrongly trusted.
+            let identity = IndexFileIdentity(path: layout.indexPath)
+            if let identity, !configuration.rebuildDerivedData {
+                do {
+                    index = CentralIndex(mapped: try BinaryIndexFile.open(path: layout.binaryIndexPath, matching: identity))
+                } catch {
+                    report.binaryIndexProblem = "memory_index.bin is \(error.reason)"
+                }
+            }
+            if index != nil { break }
+            // The index of a million memories is ~340 MB: above the 256 MB limit for records, which guards against
+            // hostile files. The store's own index gets 4 GiB (open without a current .bin must still work).
+            let bytes = try Sys.readFile(layout.indexPath, maxSize: 1 << 32, operation: "read index")
+            report.parsedIndexJSON = true
             do {
                 index = try CentralIndex.decode(bytes, path: layout.indexPath)
+                // Not for an empty index (a new store, the template): there is nothing to save by mapping it.
+                if let parsed = index, let identity, writer, parsed.formatVersion == CentralIndex.currentVersion,
+                   !parsed.memories.isEmpty || !parsed.assemblies.isEmpty {
+                    // Derived data: a failure to write it costs the next open a parse, nothing more.
+                    do {
+                        try BinaryIndexWriter.write(parsed, source: identity, directory: layout.root)
+                        report.rewroteBinaryIndex = true
+                    } catch {
+                        report.binaryIndexProblem = (report.binaryIndexProblem ?? "") + "; rewriting it failed: \(error.message)"
+                    }
+                }
             } catch {
                 guard error.code == .corrupt else { throw error }
                 // An index of another format version is not damage: rebuilding it would drop every record this
@@ -261,8 +293,39 @@ struct StoreOpener {
         return index
     }
 
-    private mutating func removeStaleTemporaryFiles() throws {
-        for directory in [layout.root, layout.memoriesDirectory, layout.assembliesDirectory, layout.backupsDirectory, layout.vectorIndexDirectory] {
+    // MARK: Stale temp files
+
+    /// `.clean_shutdown`: written by a writer's close once every write finished (no temp file of its own left),
+    /// consumed by the next writer's open.
+    ///
+    /// Why: finding stale temp files means listing `memories/` — O(store), the largest cost of a writer's open
+    /// once the index is mapped. Temp files go stale only when a writer dies mid-write; a writer that closed
+    /// cleanly left none, and no one else creates them in these directories (readers create nothing, backups
+    /// write elsewhere). So the open after a clean close skips the listing; after a crash (no mark) it lists as
+    /// always. The mark is removed durably (unlink + directory fsync) before this writer can create any temp
+    /// file: otherwise a crash of this writer could leave temp files beside a mark that power loss brought back.
+    static let cleanShutdownName = ".clean_shutdown"
+
+    /// Removes the mark if present (durably). Returns whether it was there.
+    static func consumeCleanShutdownMark(_ layout: StoreLayout) throws(EngramError) -> Bool {
+        let path = layout.root + "/" + cleanShutdownName
+        guard Sys.fileType(path) == .file else { return false }
+        try Sys.unlink(path, operation: "open store")
+        try Sys.fsyncDirectory(layout.root, operation: "open store")
+        return true
+    }
+
+    /// Writes the mark (see ``cleanShutdownName``) and makes it durable; called by close, after the last write.
+    static func markCleanShutdown(_ layout: StoreLayout) throws(EngramError) {
+        let fd = try Sys.open(layout.root + "/" + cleanShutdownName, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, operation: "close store")
+        Sys.close(fd)
+        try Sys.fsyncDirectory(layout.root, operation: "close store")
+    }
+
+    private mutating func removeStaleTemporaryFiles(derivedToo: Bool) throws {
+        var directories = [layout.root, layout.memoriesDirectory, layout.assembliesDirectory, layout.backupsDirectory]
+        if derivedToo { directories += [layout.vectorIndexDirectory, layout.keywordIndexDirectory] }
+        for directory in directories {
             guard Sys.fileType(directory) == .directory else { continue }
             var removed = false
             for name in try Sys.listDirectory(directory, operation: "remove stale temp files") where Sys.isTemporaryName(name) {

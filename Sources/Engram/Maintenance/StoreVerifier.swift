@@ -23,7 +23,7 @@ public struct StoreVerifier: Sendable {
 
     /// The names a store directory may hold (SPEC §1 and docs/FORMAT.md).
     static let expectedTopLevel: Set<String> = [
-        "memory_index.json", "memory_index.journal", ".lock", "memories", "assemblies", "vector_index", "graph_index", "keyword_index", "backups", "quarantine",
+        "memory_index.json", "memory_index.journal", "memory_index.bin", ".clean_shutdown", ".lock", "memories", "assemblies", "vector_index", "graph_index", "keyword_index", "backups", "quarantine",
     ]
 
     /// What one record file turned out to be.

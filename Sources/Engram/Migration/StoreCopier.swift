@@ -128,6 +128,12 @@ public struct StoreCopier: Sendable {
     static func classify(_ entry: MigrationFileSystem.Entry) -> Classification {
         let components = entry.relativePath.split(separator: "/")
         if entry.relativePath == ".lock" { return .ignore }  // the writer's lock: the copy gets its own
+        // Derived from the source's memory_index.json by its inode and mtime, which a copy never has: the copy's
+        // first writer open writes its own.
+        if entry.relativePath == BinaryIndexFile.fileName { return .ignore }
+        // The source writer's word that it left no temp files; the copy takes record temp files along, so its
+        // first writer open must look for them.
+        if entry.relativePath == StoreOpener.cleanShutdownName { return .ignore }
         if let last = components.last, Sys.isTemporaryName(String(last)) {
             // A record's temp file may belong to a committed batch whose renames are not all done: the copy's first
             // open completes it from the journal, exactly as the source's would. Other temp files are never needed.

@@ -101,10 +101,39 @@ extension MemoryStore {
         }
         let bytes = snapshot.jsonBytes(lastUpdated: .now())
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
+        await writeBinaryIndex(snapshot)
         try await journal.reset()
         noteFilesSeen()
         changesSinceCheckpoint = 0
         return snapshot.journalSequence
+    }
+
+    /// Writes `memory_index.bin` from the checkpoint just written, tagged with that JSON's identity, and moves
+    /// the live index onto it (its overlay empties: lookups of unchanged records go to the mapped table).
+    ///
+    /// After the JSON, never before: a crash in between leaves a binary form tagged with the previous JSON,
+    /// which open sees is stale and ignores. A failure here is logged, not thrown: the file is derived, and the
+    /// next open parses the JSON and writes it again.
+    private func writeBinaryIndex(_ snapshot: CentralIndex) async {
+        let layout = self.layout
+        do {
+            let file = try await engine.loop.run { () throws -> BinaryIndexFile in
+                guard let identity = IndexFileIdentity(path: layout.indexPath) else {
+                    throw EngramError(code: .io, message: "cannot stat the index just written", operation: "write binary index", path: layout.indexPath)
+                }
+                try BinaryIndexWriter.write(snapshot, source: identity, directory: layout.root)
+                do throws(BinaryIndexFile.Unusable) {
+                    return try BinaryIndexFile.open(path: layout.binaryIndexPath, matching: identity)
+                } catch {
+                    throw EngramError(code: .corrupt, message: "the binary index just written reads back as \(error.reason)",
+                                      operation: "write binary index", path: layout.binaryIndexPath)
+                }
+            }
+            // Writes wait for the checkpoint, so this is the common case; otherwise the overlay stays until the next.
+            if index.isUnchanged(since: snapshot) { index.rebase(onto: file) }
+        } catch {
+            logger.warning("engram: could not write \(layout.binaryIndexPath) (open will parse memory_index.json instead): \(error)")
+        }
     }
 
     private func backupDue() -> Bool {

@@ -91,7 +91,7 @@ extension MemoryStore {
         return result.sorted { $0.ids.count != $1.ids.count ? $0.ids.count > $1.ids.count : $0.ids[0] < $1.ids[0] }
     }
 
-    private func indexSnapshotForDuplicates(_ operation: String) throws(EngramError) -> [String: MemoryIndexEntry] {
+    private func indexSnapshotForDuplicates(_ operation: String) throws(EngramError) -> IndexTable<MemoryIndexEntry> {
         try checkOpen(operation)
         return index.memories
     }

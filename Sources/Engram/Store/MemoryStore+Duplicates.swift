@@ -84,6 +84,14 @@ extension MemoryStore {
         var built: [String: [String]] = [:]
         built.reserveCapacity(index.memories.count)
         for (id, entry) in index.memories { built[entry.contentHash, default: []].append(id) }
+        // The oldest copy first (then by id): the one a reused or rejected duplicate is answered with, whatever
+        // order the index iterates in.
+        for (hash, ids) in built where ids.count > 1 {
+            built[hash] = ids.sorted { a, b in
+                let ca = index.memories[a]?.createdAt, cb = index.memories[b]?.createdAt
+                return ca != cb ? (ca?.microseconds ?? 0) < (cb?.microseconds ?? 0) : a < b
+            }
+        }
         memoriesByContentHash = built
         return built
     }

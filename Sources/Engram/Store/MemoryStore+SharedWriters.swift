@@ -22,24 +22,6 @@ struct SharedLockState {
     var feeding: Task<Void, Never>?
 }
 
-/// A file's identity as `lstat` gives it: a checkpoint replaces `memory_index.json` by rename, so a new identity
-/// means another process checkpointed.
-struct FileIdentity: Equatable, Sendable {
-    var device: UInt64
-    var inode: UInt64
-    var size: Int64
-    var modified: Int64
-
-    init?(path: String) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-        size = Int64(st.st_size)
-        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-    }
-}
-
 /// Many writer processes on one store. Each commit runs under the commit lock (``WriterLock``); on taking it, a
 /// process first catches up with what others committed since it last looked: the journal lines appended after
 /// the offset it has read (O(new lines)), or — when another process checkpointed (`memory_index.json` replaced)
@@ -133,7 +115,7 @@ extension MemoryStore {
         guard lock != nil, journal != nil, sharedLock.holders == 0, !sharedLock.acquiring, !MemoryStore.feedingDerived else { return }
         var st = stat()
         let journalSize = lstat(layout.journalPath, &st) == 0 ? Int(st.st_size) : 0
-        if journalSize != journalOffset || FileIdentity(path: layout.indexPath) != indexIdentity {
+        if journalSize != journalOffset || IndexFileIdentity(path: layout.indexPath) != indexIdentity {
             try await holdStoreLock("refresh")
             releaseStoreLock()
         }
@@ -142,7 +124,7 @@ extension MemoryStore {
 
     /// Records the index file and journal length this process's state corresponds to (holding the lock).
     func noteFilesSeen() {
-        indexIdentity = FileIdentity(path: layout.indexPath)
+        indexIdentity = IndexFileIdentity(path: layout.indexPath)
         var st = stat()
         journalOffset = lstat(layout.journalPath, &st) == 0 ? Int(st.st_size) : 0
     }
@@ -161,7 +143,7 @@ extension MemoryStore {
         let offset = journalOffset
         let known = indexIdentity
         let found = try await engine.loop.run { () throws -> ForeignChanges in
-            if FileIdentity(path: layout.indexPath) != known { return .checkpointed }
+            if IndexFileIdentity(path: layout.indexPath) != known { return .checkpointed }
             return try MemoryStore.readJournal(layout: layout, from: offset, operation: operation)
         }
         switch found {

@@ -2,13 +2,14 @@ import EngramJSON
 
 extension MemoryStore {
     public func statistics() -> StoreStatistics {
-        let embeddedMemories = index.memories.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) }
+        // Counted by the tables as they change: iterating would read every entry of the mapped index.
+        let embeddedMemories = index.memories.withDimension
         return StoreStatistics(
             memoryCount: index.memories.count,
             assemblyCount: index.assemblies.count,
             embeddingDimension: index.embeddingDimension,
             vectorCount: embeddedMemories,
-            assemblyVectorCount: index.assemblies.values.reduce(0) { $0 + ($1.dimension == nil ? 0 : 1) },
+            assemblyVectorCount: index.assemblies.withDimension,
             indexedVectors: vectorTierReady ? vectors.map { $0.count(.memory) + $0.count(.assembly) } : nil,
             cachedMemories: memoryCache.count,
             cacheHits: memoryCache.hits,

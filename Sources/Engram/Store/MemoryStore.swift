@@ -48,7 +48,7 @@ public actor MemoryStore {
     /// How far this process has read the journal, and which `memory_index.json` its index is based on: what
     /// the catch-up before each commit compares with the files (see `MemoryStore+SharedWriters.swift`).
     var journalOffset = 0
-    var indexIdentity: FileIdentity?
+    var indexIdentity: IndexFileIdentity?
     var memoryCache: LRUCache<String, MemoryEntry>
     var assemblyCache: LRUCache<String, MemoryAssembly>
     var sequence: Int64
@@ -172,6 +172,19 @@ public actor MemoryStore {
         await waitForDerivedLoads()
         if !configuration.readOnly, damaged == nil {
             try await checkpoint(force: false, writeVectors: true)
+            // Every write finished without leaving a temp file, and no other writer process is open (one that is
+            // could still die mid-write): the next writer may skip the scan for temp files. Under the commit lock,
+            // so that a writer opening meanwhile either sees the mark (and consumes it) or is seen here.
+            if activeWrites == 0, busyIDs.isEmpty, damaged == nil, let lock {
+                let layout = self.layout
+                do {
+                    try await holdStoreLock("close store")
+                    defer { releaseStoreLock() }
+                    if !lock.othersPresent() { try await engine.loop.run { try StoreOpener.markCleanShutdown(layout) } }
+                } catch {
+                    logger.warning("engram: could not mark the clean close (the next open scans for temp files): \(error)")
+                }
+            }
         }
     }
 

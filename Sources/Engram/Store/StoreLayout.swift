@@ -14,6 +14,8 @@ public struct StoreLayout: Sendable {
     public var assembliesDirectory: String { root + "/assemblies" }
     public var indexPath: String { root + "/" + CentralIndex.fileName }
     public var journalPath: String { root + "/memory_index.journal" }
+    /// The binary, memory-mappable form of `memory_index.json` (derived; see docs/FORMAT.md).
+    public var binaryIndexPath: String { root + "/" + BinaryIndexFile.fileName }
     public var backupsDirectory: String { root + "/backups" }
     public var vectorIndexDirectory: String { root + "/vector_index" }
     public var graphIndexDirectory: String { root + "/graph_index" }

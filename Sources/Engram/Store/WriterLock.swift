@@ -159,6 +159,13 @@ final class WriterLock: Sendable {
         _ = engram_range_unlock(fd, StoreLock.checkpointGateOffset)
     }
 
+    /// Whether another writer (another process, or another store opened in this one) has the store open.
+    func othersPresent() -> Bool {
+        guard !state.withLock({ $0.closed }) else { return false }
+        // F_OFD_GETLK through our own descriptor reports only other descriptions' locks.
+        return engram_range_held(fd, WriterLock.presenceOffset) == 1
+    }
+
     /// Whether any process has the store open for writing (idle or not): its presence lock is held.
     static func writersPresent(_ layout: StoreLayout) -> Bool {
         // Read-only is enough to ask (verify may run without write permission).
