@@ -1,9 +1,9 @@
-/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance|backup|graph|text] [--count N] [--dir DIR] [--format text|json]`.
+/// The command line: `engram-bench [all|writes|open|load|vectors|maintenance|backup|graph|text|writers] [--count N] [--dir DIR] [--format text|json]`.
 ///
 /// Parsed by hand: swift-argument-parser is not a dependency of this target.
 struct BenchOptions: Sendable {
     enum Suite: String, Sendable, CaseIterable {
-        case all, writes, open, load, vectors, maintenance, backup, graph, text
+        case all, writes, open, load, vectors, maintenance, backup, graph, text, writers
         /// Figure 3s: open with N synthetic index entries (not part of `all`).
         case openSynthetic = "open-synthetic"
 
@@ -15,6 +15,7 @@ struct BenchOptions: Sendable {
         var runsBackup: Bool { self == .all || self == .backup }
         var runsGraph: Bool { self == .all || self == .graph }
         var runsText: Bool { self == .all || self == .text }
+        var runsWriters: Bool { self == .all || self == .writers }
     }
 
     enum Format: String, Sendable {
@@ -29,7 +30,7 @@ struct BenchOptions: Sendable {
     var format = Format.text
 
     static let usage = """
-        usage: engram-bench [all|writes|open|load|vectors|maintenance|backup|graph|text] [--count N] [--dir DIR] [--format text|json]
+        usage: engram-bench [all|writes|open|load|vectors|maintenance|backup|graph|text|writers] [--count N] [--dir DIR] [--format text|json]
 
           all        every figure (default)
           writes     durable saves: 1 in flight, 64 in flight, one batch of 10,000
@@ -45,6 +46,7 @@ struct BenchOptions: Sendable {
                      vs HNSW, open to first search, resident bytes, a 10 % delta (needs shared/data/dev_*)
           text       text search: keyword, dense and hybrid recall@10 per kind on 486 labelled queries
                      over 20,000 dev memories; latency per query at 50,000; index bytes vs content bytes
+          writers    four `engram put` processes at once vs one; a writer catching up 1,000 foreign commits
 
           --count N          memories in the large store of `open`, `load`, `maintenance` and `backup` (default 100000)
           --dir DIR          where the scratch stores go; a fresh subdirectory is made there and
@@ -94,7 +96,7 @@ struct BenchOptions: Sendable {
                 options.format = format
             default:
                 guard !name.hasPrefix("-") else { throw UsageError(description: "unknown option '\(name)'") }
-                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance, backup, graph, text may be given") }
+                guard !suiteSeen else { throw UsageError(description: "only one of all, writes, open, load, vectors, maintenance, backup, graph, text, writers may be given") }
                 guard let suite = Suite(rawValue: name) else { throw UsageError(description: "unknown benchmark '\(name)'") }
                 options.suite = suite
                 suiteSeen = true

@@ -120,6 +120,7 @@ struct BenchmarkRunner {
         if options.suite.runsBackup { try await backupFigures() }
         if options.suite.runsGraph { try await graphFigures() }
         if options.suite.runsText { try await textFigures() }
+        if options.suite.runsWriters { try await writerFigures() }
 
         let cacheNote: String
         switch canDropCaches {

@@ -22,7 +22,9 @@ struct SharedWritersTests {
         let acknowledged = try await withThrowingTaskGroup(of: [String: Timestamp].self) { group in
             for w in 0..<writers {
                 group.addTask {
-                    let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.flushThreshold = 7 })
+                    // A generous busy timeout: this is about correctness, and the test machine may be loaded (the lock is
+                    // polled, so a waiter's turn depends on its wake-ups).
+                    let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.flushThreshold = 7; $0.busyTimeout = 120 })
                     var saved: [String: Timestamp] = [:]
                     for n in 0..<each {
                         // Some batches, some single saves, some rewrites of a shared id (last writer wins, each acknowledged).
