@@ -9,7 +9,8 @@ import Glibc
 
 /// Fault 6: hostile input. Ids that try to escape, record files that are truncated, empty, not JSON, of the
 /// wrong shape, huge, deeply nested, with NaN or duplicate keys, symlinks planted as a record, as `memories/`
-/// or at a temp-file name, a second writer, an index that points ahead of the records. For each: no crash,
+/// or at a temp-file name, a second writer (it shares the store; each sees the other's commits), an index that
+/// points ahead of the records. For each: no crash,
 /// nothing outside the store read or written, a clear error or a quarantine.
 struct HostileInputScenario {
     let workspace: Workspace
@@ -107,10 +108,11 @@ struct HostileInputScenario {
                 } catch let error as EngramError where error.code == .invalidId {}
             }
             if treeDigest(base) != before { failures.append("a hostile id wrote something") }
-            do {
-                _ = try await MemoryStore.open(at: base + "/store")
-                failures.append("a second writer was allowed")
-            } catch let error as EngramError where error.code == .locked {}
+            // A second writer shares the store (writers take turns per commit): its write is seen by the first.
+            let second = try await MemoryStore.open(at: base + "/store")
+            try await second.save(MemoryEntry(id: "from-second", content: "the second writer's memory"))
+            try await second.close()
+            if try await store.memory("from-second") == nil { failures.append("the first writer does not see the second writer's commit") }
             try await store.close()
         } catch {
             failures.append("\(error)")
