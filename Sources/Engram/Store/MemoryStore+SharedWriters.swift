@@ -5,23 +5,6 @@ import EngramJSON
 import Glibc
 #endif
 
-/// This process's holding of the commit lock: concurrent commits of one process share a holding (so they still
-/// share their journal fsyncs), and a holding that has lasted a while stops admitting new commits so that other
-/// processes get their turn.
-struct SharedLockState {
-    var holders = 0
-    var acquiring = false
-    /// When this holding began; nil: no limit (open's recovery).
-    var since: ContinuousClock.Instant?
-    var waiters: [CheckedContinuation<Void, Never>] = []
-    /// Other processes' changes the derived tiers have not been fed yet: fed after the lock is released (reading
-    /// their records takes time other writers should not wait for), and before any search.
-    var foreignTouched: [(kind: RecordKind, id: String)] = []
-    var foreignRemoved: [(kind: RecordKind, id: String)] = []
-    /// The feed started when the lock was released (a search waits for it).
-    var feeding: Task<Void, Never>?
-}
-
 /// Many writer processes on one store. Each commit runs under the commit lock (``WriterLock``); on taking it, a
 /// process first catches up with what others committed since it last looked: the journal lines appended after
 /// the offset it has read (O(new lines)), or — when another process checkpointed (`memory_index.json` replaced)

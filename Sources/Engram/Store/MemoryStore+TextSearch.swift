@@ -29,8 +29,8 @@ extension MemoryStore {
         var want = metadata.isEmpty && !options.boosts ? k : max(options.candidates, 10 * k)
         while true {
             let hits = tier.search(text, k: want, kinds: kinds)
-            var candidates = hits.map { Candidate(kind: $0.kind, id: $0.id, bm25: $0.score) }
-            Candidate.normalise(&candidates, metric: configuration.metric)
+            var candidates = hits.map { SearchCandidate(kind: $0.kind, id: $0.id, bm25: $0.score) }
+            SearchCandidate.normalise(&candidates, metric: configuration.metric)
             // Ranked by BM25 itself; the normalised relevance only when boosts are added to it.
             for i in candidates.indices { candidates[i].fused = options.boosts ? candidates[i].keywordRelevance : Double(candidates[i].bm25 ?? 0) }
             let ranked = try await rank(candidates, options: options, keepOrder: !options.boosts)
@@ -64,12 +64,12 @@ extension MemoryStore {
         let kinds = Set(scope.kinds)
         var want = max(options.candidates, 10 * k)
         while true {
-            var byRecord: [String: Candidate] = [:]
+            var byRecord: [String: SearchCandidate] = [:]
             var order: [String] = []
             func take(_ kind: RecordKind, _ id: String) -> String {
                 let key = KeywordTier.key(kind, id)
                 if byRecord[key] == nil {
-                    byRecord[key] = Candidate(kind: kind, id: id)
+                    byRecord[key] = SearchCandidate(kind: kind, id: id)
                     order.append(key)
                 }
                 return key
@@ -101,7 +101,7 @@ extension MemoryStore {
                 }
             }
             var candidates = order.map { byRecord[$0]! }
-            Candidate.normalise(&candidates, metric: configuration.metric)
+            SearchCandidate.normalise(&candidates, metric: configuration.metric)
             for i in candidates.indices { candidates[i].fuse(options.fusion) }
             let ranked = try await rank(candidates, options: options, keepOrder: false)
             let results = try await hydrate(ranked, k: k, metadata: metadata)
@@ -126,7 +126,7 @@ extension MemoryStore {
     }
 
     /// Sorts candidates by fused score plus boosts (or keeps their order when there is nothing to re-rank).
-    private nonisolated func rank(_ candidates: [Candidate], options: SearchOptions, keepOrder: Bool) async throws -> [Candidate] {
+    private nonisolated func rank(_ candidates: [SearchCandidate], options: SearchOptions, keepOrder: Bool) async throws -> [SearchCandidate] {
         var ranked = candidates
         if options.boosts {
             let inputs = await boostInputs(ranked.map { ($0.kind, $0.id) })
@@ -155,7 +155,7 @@ extension MemoryStore {
     }
 
     /// Reads ranked candidates in order, in slices, until `k` pass the metadata filter.
-    private nonisolated func hydrate(_ ranked: [Candidate], k: Int, metadata: JSONObject) async throws -> [SearchResult] {
+    private nonisolated func hydrate(_ ranked: [SearchCandidate], k: Int, metadata: JSONObject) async throws -> [SearchResult] {
         var results: [SearchResult] = []
         var start = 0
         while results.count < k, start < ranked.count {
@@ -178,52 +178,5 @@ extension MemoryStore {
             }
         }
         return results
-    }
-}
-
-/// One record among a keyword or hybrid search's candidates, with what each side said about it.
-struct Candidate {
-    var kind: RecordKind
-    var id: String
-    var bm25: Float?
-    var distance: Float?
-    var keywordRank: Int?
-    var denseRank: Int?
-    /// Each side's score min-max normalised over its candidates, in [0, 1] (0 when the side did not find it).
-    var keywordRelevance = 0.0
-    var denseRelevance = 0.0
-    var fused = 0.0
-
-    init(kind: RecordKind, id: String, bm25: Float? = nil) {
-        self.kind = kind
-        self.id = id
-        self.bm25 = bm25
-    }
-
-    /// Fills both relevances. Dense: for L2 (smaller is nearer) the nearest candidate gets 1 and the farthest 0.
-    static func normalise(_ candidates: inout [Candidate], metric: DistanceMetric) {
-        let bm25 = candidates.compactMap(\.bm25)
-        let distances = candidates.compactMap(\.distance)
-        let (bmLow, bmHigh) = (Double(bm25.min() ?? 0), Double(bm25.max() ?? 0))
-        let (dLow, dHigh) = (Double(distances.min() ?? 0), Double(distances.max() ?? 0))
-        for i in candidates.indices {
-            if let s = candidates[i].bm25 {
-                candidates[i].keywordRelevance = bmHigh > bmLow ? (Double(s) - bmLow) / (bmHigh - bmLow) : 1
-            }
-            if let d = candidates[i].distance {
-                let spread = dHigh - dLow
-                let nearness = metric.higherIsCloser ? Double(d) - dLow : dHigh - Double(d)
-                candidates[i].denseRelevance = spread > 0 ? nearness / spread : 1
-            }
-        }
-    }
-
-    mutating func fuse(_ fusion: SearchFusion) {
-        switch fusion {
-        case .convex(let alpha):
-            fused = alpha * denseRelevance + (1 - alpha) * keywordRelevance
-        case .reciprocalRank(let k):
-            fused = (keywordRank.map { 1 / (k + Double($0)) } ?? 0) + (denseRank.map { 1 / (k + Double($0)) } ?? 0)
-        }
     }
 }
