@@ -16,13 +16,20 @@ public enum CrashWriter {
     }
 
     /// Starts the writer on `store`, waits until it has opened the store, runs `disaster` after `delayMicros`
-    /// (e.g. a power cut), kills it with SIGKILL, and returns the complete lines it printed.
+    /// (e.g. a power cut), kills it with SIGKILL, and returns the complete lines it printed. `prefix`: the
+    /// writer's ids and contents carry it, so several writers can share one store.
     public static func run(
-        executable: String, store: String, mode: String, seed: UInt64, delayMicros: UInt32, disaster: (() -> Void)? = nil
+        executable: String, store: String, mode: String, seed: UInt64, delayMicros: UInt32, prefix: String = "", disaster: (() -> Void)? = nil
     ) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [store, mode, "1000000", String(seed)]
+        // Several writers on one store: each its own ids and contents (see engram-crash-writer).
+        if !prefix.isEmpty {
+            var environment = ProcessInfo.processInfo.environment
+            environment["ENGRAM_CRASH_PREFIX"] = prefix
+            process.environment = environment
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

@@ -46,9 +46,15 @@ let mode = arguments[2]
 var generator = SeededGenerator(state: seed)
 let dimension = 8
 
+/// Several writer processes on one store each get a prefix (ENGRAM_CRASH_PREFIX): their own ids and contents.
+/// Letters only: the keyword audit finds each memory by its content, and a digit in the prefix would be a term
+/// ("p0" is also "p" and "0") competing with the memory's own number.
+let prefix = getenv("ENGRAM_CRASH_PREFIX").map { String(cString: $0) } ?? ""
+
 func memory(_ n: Int, _ generator: inout SeededGenerator) -> MemoryEntry {
     let vector = (0..<dimension).map { _ in Float.random(in: -1...1, using: &generator) }
-    return MemoryEntry(id: "m\(n % 400)", content: "memory \(n) written by the crash writer", embedding: vector, metadata: ["n": .int(Int64(n))])
+    return MemoryEntry(id: "\(prefix)m\(n % 400)", content: "memory \(n) written by the crash writer" + (prefix.isEmpty ? "" : " " + prefix),
+                       embedding: vector, metadata: ["n": .int(Int64(n))])
 }
 
 var configuration = StoreConfiguration()

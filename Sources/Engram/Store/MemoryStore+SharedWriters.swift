@@ -140,11 +140,14 @@ extension MemoryStore {
             return
         case .checkpointed:
             try await reloadAfterForeignCheckpoint(operation: operation)
+            await journal?.resynchronize()
         case .lines(let operations, let end):
-            try await applyForeign(operations, operation: operation)
+            // The file as it now is (others' lines, a torn tail cut off): a correcting line appended by the
+            // catch-up, or a failed append of ours, is measured from here.
             journalOffset = end
+            await journal?.resynchronize()
+            try await applyForeign(operations, operation: operation)
         }
-        await journal?.resynchronize()
     }
 
     /// The journal lines after `offset`. A torn last line is an append of a process that died holding the lock
@@ -254,6 +257,59 @@ extension MemoryStore {
                 removed.append((kind, id))
             }
             sequence = max(sequence, op.sequence)
+        }
+        // The holder before us died holding the lock: its last commit may have a durable journal line but no
+        // record file (a single save writes both at once), which was never acknowledged. Follow the files, as
+        // open does: each record the new lines touched is set from its file, or dropped when it has none.
+        if lock?.previousHolderDied == true {
+            let puts = finishing.filter { $0.2 != nil }.map { (kind: $0.0, id: $0.1) }
+            let onDisk = try await engine.loop.run { () -> [(MemoryIndexEntry?, AssemblyIndexEntry?)] in
+                puts.map { kind, id in
+                    let path = layout.path(of: kind, id: id)
+                    guard let bytes = try? Sys.readFile(path, operation: operation) else { return (nil, nil) }
+                    switch kind {
+                    case .memory: return ((try? MemoryEntry.decodeFile(bytes, path: path, expectedID: id)).map(MemoryIndexEntry.init), nil)
+                    case .assembly: return (nil, (try? MemoryAssembly.decodeFile(bytes, path: path, expectedID: id)).map(AssemblyIndexEntry.init))
+                    }
+                }
+            }
+            var corrections: [JournalOperation] = []
+            for ((kind, id), (memory, assembly)) in zip(puts, onDisk) {
+                // Said in the journal too, so that a process catching up later (after a holder that released
+                // normally) reads the truth from the lines alone.
+                if kind == .memory ? index.memories[id] != memory : index.assemblies[id] != assembly {
+                    if memory == nil && assembly == nil {
+                        corrections.append(.delete(sequence: 0, kind: kind, id: id))
+                    } else {
+                        corrections.append(.put(sequence: 0, items: [JournalOperation.Item(kind: kind, id: id, temporaryName: ".\(id).json.reconciled.tmp",
+                                                                                         memory: memory, assembly: assembly)]))
+                    }
+                }
+                switch kind {
+                case .memory:
+                    guard index.memories[id] != memory else { continue }
+                    noteContentHash(of: id, old: index.memories[id]?.contentHash, new: memory?.contentHash)
+                    index.memories[id] = memory
+                    memoryCache.removeValue(for: id)
+                case .assembly:
+                    guard index.assemblies[id] != assembly else { continue }
+                    if let old = index.assemblies[id] { for member in old.memoryIds { membership[member]?.remove(id) } }
+                    index.assemblies[id] = assembly
+                    for member in assembly?.memoryIds ?? [] { membership[member, default: []].insert(id) }
+                    assemblyCache.removeValue(for: id)
+                }
+                if memory == nil && assembly == nil { removed.append((kind, id)) }
+            }
+            for correction in corrections {
+                let numbered: JournalOperation
+                switch correction {
+                case .put(_, let items): numbered = .put(sequence: nextSequence(), items: items)
+                case .delete(_, let kind, let id): numbered = .delete(sequence: nextSequence(), kind: kind, id: id)
+                }
+                let line = Journal.line(numbered.json)
+                try await journal?.append(line)
+                journalOffset += line.count
+            }
         }
         guard !touched.isEmpty || !removed.isEmpty else { return }
         sharedLock.foreignTouched += touched

@@ -50,6 +50,9 @@ package final class StoreLock: Sendable {
     package func release() {
         // Exactly once: a second close could close a descriptor number another thread has since reused.
         guard released.withLock({ done in defer { done = true }; return !done }) else { return }
+        let mark = Array("\(WriterLock.releasedMark) by pid \(getpid()) at \(Timestamp.now())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = mark.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         _ = flock(fd, LOCK_UN)
         Sys.close(fd)
     }

@@ -25,7 +25,7 @@ final class WriterLock: Sendable {
     private let fd: Int32
     /// `.lock`'s inode when opened: a store swapped underneath (restore) has another `.lock`.
     private let inode: UInt64
-    private let state = Mutex((held: false, closed: false, yieldUntil: ContinuousClock.Instant?.none))
+    private let state = Mutex((held: false, closed: false, yieldUntil: ContinuousClock.Instant?.none, previousHolderDied: false))
 
     static let presenceOffset: Int64 = 2
     /// Byte 4: held shared by every process waiting for the commit lock. A holder that releases while someone
@@ -93,7 +93,14 @@ final class WriterLock: Sendable {
             throw EngramError(code: .io, message: "the store was replaced (restored or moved) since this process opened it", operation: operation,
                               path: path, remedy: "close and reopen the store")
         }
-        state.withLock { $0.held = true }
+        // A holder that let go normally wrote "released" first; anything else means it died holding the lock —
+        // possibly between its journal line and its renames, which the catch-up must then check on disk.
+        let released = (try? Sys.readFile(path, maxSize: 512)).map { String(decoding: $0, as: UTF8.self) }
+        let died = !(released.map { $0.isEmpty || $0.hasPrefix(WriterLock.releasedMark) } ?? true)
+        state.withLock {
+            $0.held = true
+            $0.previousHolderDied = died
+        }
         let holder = Array("pid \(getpid()), \(operation), since \(Timestamp.now())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = holder.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -113,9 +120,18 @@ final class WriterLock: Sendable {
     }
 
     /// Releases the commit lock (the presence lock stays until ``close()``).
+    /// What a holder writes into `.lock` as it lets go (see ``previousHolderDied``).
+    static let releasedMark = "released"
+
+    /// Whether the holder before this process's current holding died while holding the lock.
+    var previousHolderDied: Bool { state.withLock { $0.previousHolderDied } }
+
     func release() {
         let wasHeld = state.withLock { state in defer { state.held = false }; return state.held && !state.closed }
         guard wasHeld else { return }
+        let mark = Array("\(WriterLock.releasedMark) by pid \(getpid()) at \(Timestamp.now())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = mark.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         _ = flock(fd, LOCK_UN)
         // Someone else is waiting: give them the lock before taking it again.
         let someoneWaits = engram_range_held(fd, WriterLock.waitingOffset) == 1
