@@ -197,7 +197,10 @@ struct StoreOpener {
             var touchedDirectories: Set<String> = []
             for (_, (kind, item)) in lastOperation.sorted(by: { $0.key < $1.key }) {
                 guard let item else { continue }
-                if try rollForward(kind: kind, item: item) { touchedDirectories.insert(layout.directory(of: kind)) }
+                if try StoreOpener.rollForward(item, layout: layout, operation: "recover store") {
+                    report.rolledForward.append("\(kind.directoryName)/\(item.id).json")
+                    touchedDirectories.insert(layout.directory(of: kind))
+                }
             }
             for directory in touchedDirectories.sorted() { try Sys.fsyncDirectory(directory, operation: "recover store") }
         }
@@ -236,15 +239,16 @@ struct StoreOpener {
     }
 
     /// Renames a committed write's temp file into place if it is complete. Returns whether it did.
-    private mutating func rollForward(kind: RecordKind, item: JournalOperation.Item) throws -> Bool {
-        let temporaryPath = layout.directory(of: kind) + "/" + item.temporaryName
+    /// Open, and a writer catching up after a holder that died, both finish a committed write this way. The
+    /// caller fsyncs the directory.
+    static func rollForward(_ item: JournalOperation.Item, layout: StoreLayout, operation: String) throws(EngramError) -> Bool {
+        let temporaryPath = layout.directory(of: item.kind) + "/" + item.temporaryName
         guard CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { return false }
         // The temp may never have been fsynced (the process died between write and fsync): sync it now.
-        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: "recover store")
+        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: operation)
         defer { Sys.close(fd) }
-        try Sys.fsync(fd, path: temporaryPath, operation: "recover store")
-        try Sys.rename(temporaryPath, layout.path(of: kind, id: item.id), operation: "recover store")
-        report.rolledForward.append("\(kind.directoryName)/\(item.id).json")
+        try Sys.fsync(fd, path: temporaryPath, operation: operation)
+        try Sys.rename(temporaryPath, layout.path(of: item.kind, id: item.id), operation: operation)
         return true
     }
 

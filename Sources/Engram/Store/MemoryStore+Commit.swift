@@ -81,17 +81,11 @@ extension MemoryStore {
             switch record.kind {
             case .memory:
                 guard let memory = record.memory else { continue }
-                noteContentHash(of: record.id, old: index.memories[record.id]?.contentHash, new: memory.contentHash)
-                index.memories[record.id] = MemoryIndexEntry(memory)
-                if index.embeddingDimension == nil, let d = memory.embedding?.count { index.embeddingDimension = d }
+                setIndexEntry(memory: record.id, MemoryIndexEntry(memory))
                 memoryCache.insert(memory, for: record.id)
             case .assembly:
                 guard let assembly = record.assembly else { continue }
-                if let old = index.assemblies[record.id] {
-                    for member in old.memoryIds { membership[member]?.remove(record.id) }
-                }
-                index.assemblies[record.id] = AssemblyIndexEntry(assembly)
-                for member in assembly.memoryIds { membership[member, default: []].insert(record.id) }
+                setIndexEntry(assembly: record.id, AssemblyIndexEntry(assembly))
                 assemblyCache.insert(assembly, for: record.id)
             }
         }
@@ -118,17 +112,29 @@ extension MemoryStore {
         applyToDerived(DerivedChanges(removals: [(kind, id)]))
         switch kind {
         case .memory:
-            noteContentHash(of: id, old: index.memories[id]?.contentHash, new: nil)
-            index.memories[id] = nil
+            setIndexEntry(memory: id, nil)
             memoryCache.removeValue(for: id)
         case .assembly:
-            if let old = index.assemblies[id] {
-                for member in old.memoryIds { membership[member]?.remove(id) }
-            }
-            index.assemblies[id] = nil
+            setIndexEntry(assembly: id, nil)
             assemblyCache.removeValue(for: id)
         }
         noteChanges(1)
+    }
+
+    /// Sets (nil: removes) what the index holds for a memory, keeping the duplicate map and the store's
+    /// dimension in step. Every change to the index goes through here or its assembly twin: this process's
+    /// commits, and other processes' commits caught up from the journal.
+    func setIndexEntry(memory id: String, _ entry: MemoryIndexEntry?) {
+        noteContentHash(of: id, old: index.memories[id]?.contentHash, new: entry?.contentHash)
+        index.memories[id] = entry
+        if index.embeddingDimension == nil, let d = entry?.dimension { index.embeddingDimension = d }
+    }
+
+    /// Sets (nil: removes) what the index holds for an assembly, keeping the membership map in step.
+    func setIndexEntry(assembly id: String, _ entry: AssemblyIndexEntry?) {
+        if let old = index.assemblies[id] { for member in old.memoryIds { membership[member]?.remove(id) } }
+        index.assemblies[id] = entry
+        for member in entry?.memoryIds ?? [] { membership[member, default: []].insert(id) }
     }
 
 }

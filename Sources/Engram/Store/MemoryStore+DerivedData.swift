@@ -67,19 +67,25 @@ extension MemoryStore {
         for _ in 0..<100 {
             let differences = tier.differences(from: index)
             if differences.isEmpty { break }
-            var changes = DerivedChanges(removals: differences.remove)
-            for (kind, id) in differences.reload {
-                switch kind {
-                case .memory:
-                    if let memory = try? await memory(id) { changes.upsert(memory) } else { changes.remove(.memory, id) }
-                case .assembly:
-                    if let assembly = try? await assembly(id) { changes.upsert(assembly) } else { changes.remove(.assembly, id) }
-                }
-            }
-            try tier.apply(changes)
+            try tier.apply(await currentChanges(reading: differences.reload, removing: differences.remove))
             changed = true
         }
         return changed
+    }
+
+    /// The changes that bring a tier to the records as they are now: `reading` re-read (a record gone meanwhile
+    /// becomes a removal), `removing` removed.
+    func currentChanges(reading: [(kind: RecordKind, id: String)], removing: [(kind: RecordKind, id: String)]) async -> DerivedChanges {
+        var changes = DerivedChanges(removals: removing)
+        for (kind, id) in reading {
+            switch kind {
+            case .memory:
+                if let memory = try? await memory(id) { changes.upsert(memory) } else { changes.remove(.memory, id) }
+            case .assembly:
+                if let assembly = try? await assembly(id) { changes.upsert(assembly) } else { changes.remove(.assembly, id) }
+            }
+        }
+        return changes
     }
 
     private func failLoad(slot: Int, _ error: any Error) {

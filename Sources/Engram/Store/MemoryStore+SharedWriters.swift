@@ -219,7 +219,9 @@ extension MemoryStore {
         try await engine.loop.run { () throws in
             for (kind, id, item) in finishing {
                 if let item {
-                    try MemoryStore.rollForward(item, layout: layout, operation: operation)
+                    if try StoreOpener.rollForward(item, layout: layout, operation: operation) {
+                        try Sys.fsyncDirectory(layout.directory(of: kind), operation: operation)
+                    }
                 } else if try Sys.unlink(layout.path(of: kind, id: id), operation: operation) {
                     // Its holder died between the journal line and the unlink.
                     try Sys.fsyncDirectory(layout.directory(of: kind), operation: operation)
@@ -231,14 +233,10 @@ extension MemoryStore {
             case .put(_, let items):
                 for item in items {
                     if let entry = item.memory {
-                        noteContentHash(of: item.id, old: index.memories[item.id]?.contentHash, new: entry.contentHash)
-                        index.memories[item.id] = entry
-                        if index.embeddingDimension == nil, let d = entry.dimension { index.embeddingDimension = d }
+                        setIndexEntry(memory: item.id, entry)
                         memoryCache.removeValue(for: item.id)
                     } else if let entry = item.assembly {
-                        if let old = index.assemblies[item.id] { for member in old.memoryIds { membership[member]?.remove(item.id) } }
-                        index.assemblies[item.id] = entry
-                        for member in entry.memoryIds { membership[member, default: []].insert(item.id) }
+                        setIndexEntry(assembly: item.id, entry)
                         assemblyCache.removeValue(for: item.id)
                     }
                     touched.append((item.kind, item.id))
@@ -246,12 +244,10 @@ extension MemoryStore {
             case .delete(_, let kind, let id):
                 switch kind {
                 case .memory:
-                    noteContentHash(of: id, old: index.memories[id]?.contentHash, new: nil)
-                    index.memories[id] = nil
+                    setIndexEntry(memory: id, nil)
                     memoryCache.removeValue(for: id)
                 case .assembly:
-                    if let old = index.assemblies[id] { for member in old.memoryIds { membership[member]?.remove(id) } }
-                    index.assemblies[id] = nil
+                    setIndexEntry(assembly: id, nil)
                     assemblyCache.removeValue(for: id)
                 }
                 removed.append((kind, id))
@@ -288,14 +284,11 @@ extension MemoryStore {
                 switch kind {
                 case .memory:
                     guard index.memories[id] != memory else { continue }
-                    noteContentHash(of: id, old: index.memories[id]?.contentHash, new: memory?.contentHash)
-                    index.memories[id] = memory
+                    setIndexEntry(memory: id, memory)
                     memoryCache.removeValue(for: id)
                 case .assembly:
                     guard index.assemblies[id] != assembly else { continue }
-                    if let old = index.assemblies[id] { for member in old.memoryIds { membership[member]?.remove(id) } }
-                    index.assemblies[id] = assembly
-                    for member in assembly?.memoryIds ?? [] { membership[member, default: []].insert(id) }
+                    setIndexEntry(assembly: id, assembly)
                     assemblyCache.removeValue(for: id)
                 }
                 if memory == nil && assembly == nil { removed.append((kind, id)) }
@@ -315,17 +308,6 @@ extension MemoryStore {
         sharedLock.foreignTouched += touched
         sharedLock.foreignRemoved += removed
         noteChanges(touched.count + removed.count)
-    }
-
-    /// Renames a committed write's complete temp file into place (its holder died before the rename).
-    private static func rollForward(_ item: JournalOperation.Item, layout: StoreLayout, operation: String) throws(EngramError) {
-        let temporaryPath = layout.directory(of: item.kind) + "/" + item.temporaryName
-        guard Sys.fileType(temporaryPath) != nil, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { return }
-        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: operation)
-        defer { Sys.close(fd) }
-        try Sys.fsync(fd, path: temporaryPath, operation: operation)
-        try Sys.rename(temporaryPath, layout.path(of: item.kind, id: item.id), operation: operation)
-        try Sys.fsyncDirectory(layout.directory(of: item.kind), operation: operation)
     }
 
     /// Another process checkpointed (rewrote `memory_index.json`, emptied the journal): load its index and
@@ -363,20 +345,12 @@ extension MemoryStore {
     /// Feeds other processes' changes to the derived tiers, reading the records as they are now (fed late, a
     /// record may have changed again since: what counts is its current state, removed or not).
     private func feedDerived(touched: [(kind: RecordKind, id: String)], removed: [(kind: RecordKind, id: String)]) async {
-        var changes = DerivedChanges()
-        var current = touched
+        var reading = touched
+        var removing: [(kind: RecordKind, id: String)] = []
         for (kind, id) in removed {
             let exists = kind == .memory ? index.memories[id] != nil : index.assemblies[id] != nil
-            if exists { current.append((kind, id)) } else { changes.remove(kind, id) }
+            if exists { reading.append((kind, id)) } else { removing.append((kind, id)) }
         }
-        for (kind, id) in current {
-            switch kind {
-            case .memory:
-                if let memory = try? await memory(id) { changes.upsert(memory) } else { changes.remove(.memory, id) }
-            case .assembly:
-                if let assembly = try? await assembly(id) { changes.upsert(assembly) } else { changes.remove(.assembly, id) }
-            }
-        }
-        applyToDerived(changes)
+        applyToDerived(await currentChanges(reading: reading, removing: removing))
     }
 }

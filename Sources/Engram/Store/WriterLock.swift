@@ -57,10 +57,7 @@ final class WriterLock: Sendable {
         if let until = state.withLock({ $0.yieldUntil }), until > clock.now { try? await Task.sleep(until: until, clock: clock) }
         var waiting = false
         defer { if waiting { _ = engram_range_unlock(fd, WriterLock.waitingOffset) } }
-        while true {
-            if try tryAcquire(operation: operation) { return }
-            if clock.now >= deadline { throw busy(operation: operation, waited: timeout) }
-            if !waiting { waiting = engram_range_lock(fd, 0, 0, WriterLock.waitingOffset) == 0 }
+        while try !turn(operation: operation, timeout: timeout, deadline: deadline, waiting: &waiting) {
             try? await Task.sleep(for: .milliseconds(1))
         }
     }
@@ -71,12 +68,18 @@ final class WriterLock: Sendable {
         let deadline = clock.now + .milliseconds(Int64(max(0, timeout) * 1000))
         var waiting = false
         defer { if waiting { _ = engram_range_unlock(fd, WriterLock.waitingOffset) } }
-        while true {
-            if try tryAcquire(operation: operation) { return }
-            if clock.now >= deadline { throw busy(operation: operation, waited: timeout) }
-            if !waiting { waiting = engram_range_lock(fd, 0, 0, WriterLock.waitingOffset) == 0 }
+        while try !turn(operation: operation, timeout: timeout, deadline: deadline, waiting: &waiting) {
             usleep(1000)
         }
+    }
+
+    /// One try of a wait: true when the lock is taken; past the deadline, the `locked` error; otherwise this
+    /// process is marked as waiting (byte 4) and the caller sleeps a millisecond.
+    private func turn(operation: String, timeout: Double, deadline: ContinuousClock.Instant, waiting: inout Bool) throws(EngramError) -> Bool {
+        if try tryAcquire(operation: operation) { return true }
+        if ContinuousClock.now >= deadline { throw busy(operation: operation, waited: timeout) }
+        if !waiting { waiting = engram_range_lock(fd, 0, 0, WriterLock.waitingOffset) == 0 }
+        return false
     }
 
     private func tryAcquire(operation: String) throws(EngramError) -> Bool {
