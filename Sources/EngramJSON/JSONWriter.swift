@@ -73,6 +73,29 @@ public struct JSONWriter: Sendable {
         return writer.finish()
     }
 
+    /// Valid JSON text with its insignificant whitespace removed (what `compact` would print for the same
+    /// value, without parsing it: numbers and strings are kept as written). The store's journal carries each
+    /// record file in this form, one line per commit, at the cost of one pass over the bytes.
+    /// The input must be valid JSON (text this writer produced); anything else is copied unchanged in part.
+    public static func minified(_ json: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count)
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                out.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D {
+                continue
+            } else {
+                if byte == UInt8(ascii: "\"") { inString = true }
+                out.append(byte)
+            }
+        }
+        return out
+    }
+
     /// Like `compact` but tolerant of non-finite doubles; used for `description` only.
     static func debugText(_ value: JSONValue) -> String {
         var writer = JSONWriter(pretty: false)

@@ -55,6 +55,13 @@ struct WriterTests {
         }
         """#
 
+    @Test func minifiedPrettyTextIsTheCompactText() {
+        #expect(JSONWriter.minified(JSONWriter.pretty(Self.sample)) == JSONWriter.compact(Self.sample))
+        // Whitespace, escaped quotes and backslashes inside strings are kept.
+        let tricky: JSONValue = ["a b": " \\\" \n\t ", "c": [" ", "\\"], "d": "x\\"]
+        #expect(JSONWriter.minified(JSONWriter.pretty(tricky)) == JSONWriter.compact(tricky))
+    }
+
     @Test func prettyMatchesGoldenText() {
         #expect(text(JSONWriter.pretty(Self.sample)) == Self.golden + "\n")
         #expect(text(JSONWriter.pretty(Self.sample, trailingNewline: false)) == Self.golden)

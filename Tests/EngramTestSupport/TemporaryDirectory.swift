@@ -22,6 +22,11 @@ public final class TemporaryDirectory: @unchecked Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: store + "/" + sub)) ?? []).sorted()
     }
 
+    /// The size of `store/<relative>` in bytes (0 when it is missing).
+    public func fileSize(_ relative: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: store + "/" + relative))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     /// The names in the directory itself, sorted.
     public var names: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
 

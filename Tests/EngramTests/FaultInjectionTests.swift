@@ -15,24 +15,43 @@ import Glibc
 struct FaultInjectionTests {
     let injector = FaultInjector.shared
 
-    @Test("EIO from fsync of the record: not acknowledged, previous version intact, the store keeps working")
+    @Test("EIO from the journal's fdatasync (the commit point): not acknowledged, the previous version intact, the store keeps working")
     func fsyncEIO() async throws {
         let dir = TemporaryDirectory()
-        let store = try await MemoryStore.open(at: dir.store)
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 1000 })
         let v1 = try await store.save(MemoryEntry(id: "a", content: "version 1"))
-        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store + "/memories/.a.json"))
+        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store + "/memory_index.journal"))
         defer { injector.disarm(scope: dir.store) }
         let error = await #expect(throws: EngramError.self) { try await store.save(MemoryEntry(id: "a", content: "version 2")) }
         #expect(error?.code == .io)
         #expect(error?.errno == EIO)
         #expect(error?.remedy?.contains("not acknowledged") == true)
         #expect(try await store.memory("a") == v1)
-        #expect(dir.files(in: "memories") == ["a.json"])  // no temp file left behind
+        #expect(dir.files(in: "memories") == ["a.json"])  // the temp file written before the line is gone
+        #expect(try MemoryEntry.decodeFile(Array(Data(contentsOf: URL(fileURLWithPath: dir.store + "/memories/a.json"))), path: "a", expectedID: "a") == v1)
         // The fault was one-shot: the store works again (a new write, never a retry of the failed one).
         let v3 = try await store.save(MemoryEntry(id: "a", content: "version 3"))
         try await store.close()
         let again = try await MemoryStore.open(at: dir.store)
         #expect(try await again.memory("a") == v3)
+        try await again.close()
+    }
+
+    @Test("a save, a batch and a delete never fsync a record file or directory: the journal line is their commit point")
+    func noRecordFsyncPerSave() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 1000 })
+        // Every fsync under memories/ fails from now on: a save that made one would fail.
+        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store + "/memories", sticky: true))
+        try await store.save(MemoryEntry(id: "a", content: "a"))
+        try await store.saveBatch((0..<20).map { MemoryEntry(id: "b\($0)", content: "b \($0)") })
+        #expect(try await store.deleteMemory("b3"))
+        injector.disarm(scope: dir.store)
+        #expect(await store.memoryIDs().count == 20)
+        try await store.close()
+        let again = try await MemoryStore.open(at: dir.store)
+        #expect(await again.memoryIDs().count == 20)
+        #expect(!(await again.containsMemory("b3")))
         try await again.close()
     }
 
@@ -79,7 +98,8 @@ struct FaultInjectionTests {
         let dir = TemporaryDirectory()
         let store = try await MemoryStore.open(at: dir.store)
         try await store.save(MemoryEntry(id: "m3", content: "old m3"))
-        injector.arm(.init(syscall: .fsync, nth: 17, errno: EIO, pathContains: dir.store + "/memories/."))
+        // The 17th temp file cannot be written (before the commit point).
+        injector.arm(.init(syscall: .write, nth: 17, errno: EIO, pathContains: dir.store + "/memories/."))
         defer { injector.disarm(scope: dir.store) }
         let batch = (0..<40).map { MemoryEntry(id: "m\($0)", content: "new \($0)") }
         await #expect(throws: EngramError.self) { try await store.saveBatch(batch) }
@@ -92,23 +112,43 @@ struct FaultInjectionTests {
         try await again.close()
     }
 
-    @Test("EIO from the directory fsync: the save fails and is not acknowledged; index and files agree after reopen")
-    func directoryFsync() async throws {
+    @Test("syncfs failing at a checkpoint: never retried; the journaled records are rewritten one by one, each fsynced, before the journal is emptied")
+    func checkpointSyncfsFailure() async throws {
         let dir = TemporaryDirectory()
-        let store = try await MemoryStore.open(at: dir.store)
-        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store, pathSuffix: "/memories"))
-        let error = await #expect(throws: EngramError.self) { try await store.save(MemoryEntry(id: "a", content: "a")) }
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 1000 })
+        try await store.saveBatch([MemoryEntry(id: "a", content: "a"), MemoryEntry(id: "b", content: "b")])
+        try await store.save(MemoryEntry(id: "c", content: "c"))
+        #expect(try await store.deleteMemory("b"))
+        let syncfs = injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store, pathSuffix: "/store"))
+        try await store.checkpoint()
+        #expect(injector.fired(syncfs))
         injector.disarm(scope: dir.store)
-        #expect(error?.errno == EIO)
-        #expect(error?.path?.hasSuffix("/memories") == true)
-        try await store.save(MemoryEntry(id: "b", content: "b"))
+        #expect(dir.fileSize("memory_index.journal") == 0)
         try await store.close()
         let again = try await MemoryStore.open(at: dir.store)
-        let ids = Set(await again.memoryIDs())
-        let files = Set(dir.files(in: "memories").map { String($0.dropLast(5)) })
-        #expect(ids == files)
-        #expect(ids.contains("b"))
+        #expect(await again.memoryIDs() == ["a", "c"])
         try await again.close()
+    }
+
+    @Test("syncfs and the fallback's fsync both failing: the checkpoint fails and the journal keeps every line (fsyncgate)")
+    func checkpointFailsKeepsJournal() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 1000 })
+        try await store.save(MemoryEntry(id: "a", content: "a"))
+        try await store.save(MemoryEntry(id: "b", content: "b"))
+        let journalBefore = dir.fileSize("memory_index.journal")
+        #expect(journalBefore > 0)
+        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store, pathSuffix: "/store"))
+        injector.arm(.init(syscall: .fsync, errno: EIO, pathContains: dir.store + "/memories/", sticky: true))
+        let error = await #expect(throws: EngramError.self) { try await store.checkpoint() }
+        injector.disarm(scope: dir.store)
+        #expect(error?.errno == EIO)
+        #expect(dir.fileSize("memory_index.journal") == journalBefore)
+        // Open replays the journal: nothing acknowledged is lost.
+        let again = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true })
+        #expect(await again.memoryIDs() == ["a", "b"])
+        try await again.close()
+        try await store.close()
     }
 
     @Test("a uv_fs_unlink that fails synchronously resumes its caller once with the error; the memory stays")

@@ -141,6 +141,54 @@ struct PendingRecoveryTests {
         try await reader.close()
     }
 
+    @Test("record files behind the journal lines that carry them (what a power cut leaves): pending, exit 0; a reader sees the committed versions; the writer open rewrites them")
+    func recordFilesBehindJournal() async throws {
+        let dir = TemporaryDirectory()
+        let saved = try await Self.fixture(dir)
+        // Commits whose lines carry the records, then a copy of the store taken as the writer sits idle (no
+        // checkpoint: the journal holds them, the record files are not yet durable).
+        let writer = try await MemoryStore.open(at: dir.store, configuration: config { $0.flushThreshold = 1000 })
+        let m0 = try await writer.save(Self.newVersion(saved[0], content: "single save of m0", seed: 200))
+        let batch = try await writer.saveBatch([Self.newVersion(saved[1], content: "batch m1", seed: 201), Self.newVersion(saved[2], content: "batch m2", seed: 202)])
+        #expect(try await writer.deleteMemory("m3"))
+        let crashed = dir.path + "/crashed"
+        try FileManager.default.copyItem(atPath: dir.store, toPath: crashed)
+        try await writer.close()
+        // The power cut: m0 cut off, m1 gone, m2 back at its previous version, the deleted m3 back.
+        try Self.write(Array(m0.jsonBytes().prefix(30)), crashed + "/memories/m0.json")
+        try FileManager.default.removeItem(atPath: crashed + "/memories/m1.json")
+        try Self.write(saved[2].jsonBytes(), crashed + "/memories/m2.json")
+        try Self.write(saved[3].jsonBytes(), crashed + "/memories/m3.json")
+
+        let report = try StoreVerifier(layout: StoreLayout(root: crashed)).run()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.pending.filter { $0.kind == .recordBehindJournal }.compactMap(\.id).sorted() == ["m0", "m1", "m2", "m3"], "\(report.pending)")
+        if let cli = try Self.cliVerify(crashed) {
+            #expect(cli.status == 0)
+            #expect(cli.report["recovery_pending"]?.arrayValue?.contains { $0["kind"] == "record_behind_journal" } == true)
+        }
+
+        // A reader writes nothing and sees the committed versions, from the journal lines.
+        let before = allFiles(under: crashed)
+        let reader = try await MemoryStore.open(at: crashed, configuration: config { $0.readOnly = true })
+        #expect(try await reader.memory("m0")?.content == "single save of m0")
+        #expect(try await reader.memories(["m1", "m2"]).map(\.content) == batch.map(\.content))
+        #expect(!(await reader.containsMemory("m3")))
+        #expect(await reader.memoryIDs().count == 9)
+        try await reader.close()
+        #expect(allFiles(under: crashed) == before)
+
+        // The writer open rewrites the files from the journal, durably: byte for byte what the saves wrote.
+        let recovered = try await MemoryStore.open(at: crashed)
+        #expect(await recovered.recovery.rolledForward.sorted() == ["memories/m0.json", "memories/m1.json", "memories/m2.json", "memories/m3.json"])
+        try await recovered.close()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: crashed + "/memories/m0.json")) == Data(m0.jsonBytes()))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: crashed + "/memories/m2.json")) == Data(batch[1].jsonBytes()))
+        #expect(!FileManager.default.fileExists(atPath: crashed + "/memories/m3.json"))
+        let after = try StoreVerifier(layout: StoreLayout(root: crashed)).run()
+        #expect(after.isConsistent && after.pending.isEmpty, "\(after.problems) \(after.pending)")
+    }
+
     @Test("a committed batch item neither renamed nor in a complete temp file is journal_write_lost, exit 1; repair settles on the files")
     func journalWriteLost() async throws {
         let dir = TemporaryDirectory()

@@ -11,7 +11,7 @@ struct DerivedIndexLoader<Index: DerivedIndex> {
     /// Ignore the files and rebuild from the records (repair).
     var rebuild = false
     /// A read-only open's committed temp files, read instead of their record files (the batch seen whole).
-    var committed = CommittedTemporaryFiles()
+    var committed = CommittedRecords()
     /// The store's live instance, which prepares the loaded one (see ``DerivedIndex/prepare(_:)``).
     var live: Index?
 
@@ -24,7 +24,7 @@ struct DerivedIndexLoader<Index: DerivedIndex> {
     }
 
     init(layout: StoreLayout, context: DerivedIndexContext, index: CentralIndex, rebuild: Bool = false,
-         committed: CommittedTemporaryFiles = CommittedTemporaryFiles(), live: Index? = nil) {
+         committed: CommittedRecords = CommittedRecords(), live: Index? = nil) {
         self.live = live
         self.layout = layout
         self.context = context

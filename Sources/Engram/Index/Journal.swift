@@ -41,7 +41,8 @@ enum Journal {
 
     static func read(path: String) throws(EngramError) -> Contents {
         guard Sys.fileType(path) != nil else { return Contents() }
-        return parse(try Sys.readFile(path, operation: "read journal"))
+        // Lines carry whole records, so a big batch makes a big line: the journal gets the index's limit.
+        return parse(try Sys.readFile(path, maxSize: 1 << 32, operation: "read journal"))
     }
 
     /// Parses journal bytes (a file's, or a copy being taken of a journal still growing).

@@ -1,10 +1,16 @@
 import EngramJSON
 
-/// One line of the journal: a durable statement of intent, written before the change reaches the records.
+/// One line of the journal: the commit point of a change, written and fsynced before the change reaches the
+/// records.
 ///
-/// A `put` names the temp file of each record it writes; a batch is one `put` with many items, so the line
-/// is the batch's commit point: once it is durable every item's temp file is complete, and recovery renames
-/// whichever were not yet renamed (all-or-nothing).
+/// A `put` carries each record it writes, whole (`record`: the record file's JSON, compact, as a string), so
+/// that the line alone is the write: the record files are renamed into place right after it but made durable
+/// only at the next checkpoint, and recovery rewrites any file that is missing, torn or older than its line
+/// (see `JournalOperation.Item.finish`). A batch is one `put` with many items: all-or-nothing.
+///
+/// Lines written before records were carried (no `record`) name a temp file (`tmp`) that was fsynced before
+/// the line; recovery renames it if it is complete. `tmp` is still written, so that such a reader finds no
+/// temp file and follows the record file.
 enum JournalOperation: Sendable {
     struct Item: Sendable {
         var kind: RecordKind
@@ -12,6 +18,8 @@ enum JournalOperation: Sendable {
         var temporaryName: String
         var memory: MemoryIndexEntry?
         var assembly: AssemblyIndexEntry?
+        /// The record file's JSON without insignificant whitespace (nil in lines of earlier versions).
+        var record: String?
     }
 
     case put(sequence: Int64, items: [Item])
@@ -42,6 +50,7 @@ enum JournalOperation: Sendable {
                     i["memory_ids"] = .array(a.memoryIds.map { .string($0) })
                     i["embedding_dim"] = a.dimension.map { .int(Int64($0)) } ?? .null
                 }
+                if let record = item.record { i["record"] = .string(record) }
                 return .object(i)
             })
             return .object(o)
@@ -65,6 +74,10 @@ enum JournalOperation: Sendable {
                       let updated = i["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
                 else { return nil }
                 var item = Item(kind: kind, id: id, temporaryName: tmp)
+                if let record = i["record"] {
+                    guard let text = record.stringValue else { return nil }
+                    item.record = text
+                }
                 switch kind {
                 case .memory:
                     guard let hash = i["content_hash"]?.stringValue else { return nil }

@@ -38,7 +38,7 @@ public struct RecoveryReport: Sendable, Equatable {
     /// Memories the replayed journal changed (their assemblies are checked at open).
     var journaledMemoryIDs: Set<String> = []
     /// A read-only open: committed writes not yet renamed, read from their temp files (nothing is renamed).
-    var committedTemporaryFiles = CommittedTemporaryFiles()
+    var committedRecords = CommittedRecords()
 
     public var didSomething: Bool {
         replayedOperations > 0 || !rolledForward.isEmpty || !removedTemporaryFiles.isEmpty || rebuiltIndexReason != nil

@@ -194,15 +194,9 @@ struct StoreOpener {
             }
         }
         if writer {
-            var touchedDirectories: Set<String> = []
-            for (_, (kind, item)) in lastOperation.sorted(by: { $0.key < $1.key }) {
-                guard let item else { continue }
-                if try StoreOpener.rollForward(item, layout: layout, operation: "recover store") {
-                    report.rolledForward.append("\(kind.directoryName)/\(item.id).json")
-                    touchedDirectories.insert(layout.directory(of: kind))
-                }
-            }
-            for directory in touchedDirectories.sorted() { try Sys.fsyncDirectory(directory, operation: "recover store") }
+            report.rolledForward = try StoreOpener.finishCommitted(lastOperation.sorted(by: { $0.key < $1.key }).map { key, value in
+                (value.0, String(key.dropFirst(value.0.rawValue.count + 1)), value.1)
+            }, layout: layout, operation: "recover store")
         }
 
         if let reason = rebuildReason {
@@ -211,7 +205,7 @@ struct StoreOpener {
                                   remedy: "open with autoRepair (the default) or run `engram repair` to rebuild the index from the records")
             }
             var rebuilt = try rebuildFromRecords()
-            if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &rebuilt) }
+            if !writer { try replayCommittedRecords(lastOperation, into: &rebuilt) }
             rebuilt.journalSequence = max(maxSequence, checkpointSequence)
             report.rebuiltIndexReason = reason
             return (rebuilt, true)
@@ -221,41 +215,72 @@ struct StoreOpener {
         for (key, (kind, _)) in lastOperation {
             try reconcile(kind: kind, id: String(key.dropFirst(kind.rawValue.count + 1)), into: &result)
         }
-        if !writer { try replayCommittedTemporaryFiles(lastOperation, into: &result) }
+        if !writer { try replayCommittedRecords(lastOperation, into: &result) }
         report.replayedOperations = operations.count
         report.journaledMemoryIDs = Set(lastOperation.keys.filter { $0.hasPrefix("memory/") }.map { String($0.dropFirst(7)) })
         result.journalSequence = maxSequence
         return (result, !operations.isEmpty || contents.tornTail || contents.byteCount > 0)
     }
 
-    /// A read-only opener renames nothing, but sees a committed write whole: the complete temp file of an item
-    /// not yet renamed is that record's content, in memory (see CommittedTemporaryFiles).
-    private mutating func replayCommittedTemporaryFiles(_ lastOperation: [String: (RecordKind, JournalOperation.Item?)], into index: inout CentralIndex) throws {
+    /// A read-only opener writes nothing, but sees a committed write whole: the record a journal line carries
+    /// (or, for lines of earlier versions, the complete temp file it names) when the record file does not hold
+    /// that version yet, and a record a line deletes as gone (see CommittedRecords).
+    private mutating func replayCommittedRecords(_ lastOperation: [String: (RecordKind, JournalOperation.Item?)], into index: inout CentralIndex) throws {
         for (key, (kind, item)) in lastOperation {
-            guard let item, CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { continue }
-            report.committedTemporaryFiles.paths[key] = layout.directory(of: kind) + "/" + item.temporaryName
-            try reconcile(kind: kind, id: item.id, into: &index, committed: report.committedTemporaryFiles)
+            let id = String(key.dropFirst(kind.rawValue.count + 1))
+            guard let item else {
+                if Sys.fileType(layout.path(of: kind, id: id)) != nil {
+                    report.committedRecords.deleted.insert(key)
+                    if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
+                }
+                continue
+            }
+            if item.record != nil {
+                // The index entry was just set from the record file (reconcile): it holds the committed version, or not.
+                let current = kind == .memory
+                    ? index.memories[id].map { $0.updatedAt == item.memory?.updatedAt && $0.contentHash == item.memory?.contentHash } ?? false
+                    : index.assemblies[id].map { $0.updatedAt == item.assembly?.updatedAt } ?? false
+                if current { continue }
+                report.committedRecords.carried[key] = try item.carriedFileBytes(layout: layout, operation: "open store")
+            } else {
+                guard item.completeTemporaryContent(layout: layout) != nil else { continue }
+                report.committedRecords.paths[key] = layout.directory(of: kind) + "/" + item.temporaryName
+            }
+            try reconcile(kind: kind, id: item.id, into: &index, committed: report.committedRecords)
         }
     }
 
-    /// Renames a committed write's temp file into place if it is complete. Returns whether it did.
-    /// Open, and a writer catching up after a holder that died, both finish a committed write this way. The
-    /// caller fsyncs the directory.
-    static func rollForward(_ item: JournalOperation.Item, layout: StoreLayout, operation: String) throws(EngramError) -> Bool {
-        let temporaryPath = layout.directory(of: item.kind) + "/" + item.temporaryName
-        guard CommittedTemporaryFiles.completeContent(of: item, layout: layout) != nil else { return false }
-        // The temp may never have been fsynced (the process died between write and fsync): sync it now.
-        let fd = try Sys.open(temporaryPath, O_RDONLY | O_NOFOLLOW, operation: operation)
-        defer { Sys.close(fd) }
-        try Sys.fsync(fd, path: temporaryPath, operation: operation)
-        try Sys.rename(temporaryPath, layout.path(of: item.kind, id: item.id), operation: operation)
-        return true
+    /// Finishes committed writes on disk, durably: each record's last journaled put (`finish`: its file made to
+    /// hold the committed version) and delete (its file unlinked: record files become durable only at
+    /// checkpoints, so a power cut can bring a deleted one back). Returns the record files it changed.
+    /// Open, and a writer catching up after a holder that died, both call this.
+    /// `rewriting`: every carried record is rewritten and every directory fsynced, whatever the files say (after
+    /// a failed `syncfs`, what the page cache shows may never reach the disk).
+    static func finishCommitted(_ last: [(kind: RecordKind, id: String, item: JournalOperation.Item?)], layout: StoreLayout,
+                                operation: String, rewriting: Bool = false) throws(EngramError) -> [String] {
+        var changed: [String] = []
+        var touchedDirectories: Set<String> = []
+        for (kind, id, item) in last {
+            let changedHere: Bool
+            if let item {
+                changedHere = try item.finish(layout: layout, operation: operation, rewriting: rewriting)
+            } else {
+                changedHere = try Sys.unlink(layout.path(of: kind, id: id), operation: operation) || rewriting
+            }
+            if changedHere {
+                changed.append("\(kind.directoryName)/\(id).json")
+                touchedDirectories.insert(layout.directory(of: kind))
+            }
+        }
+        for directory in touchedDirectories.sorted() { try Sys.fsyncDirectory(directory, operation: operation) }
+        return changed
     }
 
     /// Sets the index entry of one record from what its file says (the records are the truth) — or, for a
     /// read-only opener, its committed temp file.
-    mutating func reconcile(kind: RecordKind, id: String, into index: inout CentralIndex, committed: CommittedTemporaryFiles = CommittedTemporaryFiles()) throws {
-        guard committed.paths["\(kind.rawValue)/\(id)"] != nil || Sys.fileType(layout.path(of: kind, id: id)) != nil else {
+    mutating func reconcile(kind: RecordKind, id: String, into index: inout CentralIndex, committed: CommittedRecords = CommittedRecords()) throws {
+        guard !committed.deleted.contains("\(kind.rawValue)/\(id)"),
+              committed.holds(kind, id: id) || Sys.fileType(layout.path(of: kind, id: id)) != nil else {
             if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
             return
         }

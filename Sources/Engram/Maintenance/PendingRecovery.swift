@@ -18,6 +18,10 @@ public struct PendingRecovery: Sendable, Hashable {
         /// A single save's journal line whose record never reached the disk: its line and its temp file are
         /// written concurrently, so the save was never acknowledged (the line replays as a no-op).
         case unacknowledgedWrite = "unacknowledged_write"
+        /// A journal line carries a record (or deletes it) but the record file does not say so yet: record files
+        /// become durable only at checkpoints, so a power cut can leave one missing, cut off, older, or deleted
+        /// yet present (rewritten from the journal line, or unlinked, at open).
+        case recordBehindJournal = "record_behind_journal"
         /// The journal's last line is incomplete: an append cut off by the crash, never acknowledged (dropped).
         case journalTornTail = "journal_torn_tail"
         /// Journal lines after the index's checkpoint: the index is behind (replayed at open).
@@ -43,6 +47,7 @@ public struct PendingRecovery: Sendable, Hashable {
             case .temporaryFile: "\(count) temp file\(count == 1 ? "" : "s") of an unacknowledged write"
             case .committedWriteNotRenamed: "\(count) record\(count == 1 ? "" : "s") of a committed write still in temp files"
             case .unacknowledgedWrite: "\(count) journaled save\(count == 1 ? "" : "s") that never reached the disk (never acknowledged)"
+            case .recordBehindJournal: "\(count) record file\(count == 1 ? "" : "s") behind the journal lines that carry \(count == 1 ? "it" : "them")"
             case .journalTornTail: "a partial last journal line (never acknowledged)"
             case .journalReplay: "the index is behind the journal"
             case .vectorStale, .vectorMissing: "\(count) vector\(count == 1 ? "" : "s") behind \(count == 1 ? "its record" : "their records")"

@@ -35,7 +35,7 @@ extension MemoryStore {
         assembly.updatedAt = nextTimestamp(after: existing?.updatedAt)
         assembly.schemaVersion = MemoryEntry.currentSchemaVersion
         let file = PendingFile(directory: layout.assembliesDirectory, name: assembly.id + ".json", bytes: assembly.jsonBytes())
-        let item = JournalOperation.Item(kind: .assembly, id: assembly.id, temporaryName: file.temporaryName, assembly: AssemblyIndexEntry(assembly))
+        let item = JournalOperation.Item(assembly: assembly, file: file)
         try await commit([PreparedRecord(kind: .assembly, id: assembly.id, file: file, item: item, assembly: assembly)], operation: operation)
     }
 

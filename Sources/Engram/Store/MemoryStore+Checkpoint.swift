@@ -99,6 +99,7 @@ extension MemoryStore {
             lastIndexBackup = .now()  // do not retry on every checkpoint
             logger.warning("engram: could not keep a backup of memory_index.json in \(layout.backupsDirectory): \(error)")
         }
+        try await makeRecordFilesDurable()
         let bytes = snapshot.jsonBytes(lastUpdated: .now())
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         await writeBinaryIndex(snapshot)
@@ -106,6 +107,37 @@ extension MemoryStore {
         noteFilesSeen()
         changesSinceCheckpoint = 0
         return snapshot.journalSequence
+    }
+
+    /// Makes every record file written since the last checkpoint durable, before the journal lines that carry
+    /// them are dropped: commits rename their files in without fsync (the line is the commit point). One
+    /// `syncfs` of the store's file system covers them all, whichever process wrote them (this one holds the
+    /// commit lock: every commit's files are in place).
+    ///
+    /// If `syncfs` fails, the kernel may have dropped dirty pages it could not write, and a second call would
+    /// succeed without them (PostgreSQL's fsyncgate). So a failure is never retried: every record the journal
+    /// carries is rewritten through the full protocol (temp file, fsync, rename, directory fsync) from the
+    /// journal itself. If that fails too, the checkpoint fails and the journal is kept whole.
+    func makeRecordFilesDurable() async throws {
+        let layout = self.layout
+        do {
+            try await engine.loop.run { () throws in try Sys.syncFileSystem(of: layout.root, operation: "checkpoint") }
+            return
+        } catch {
+            logger.warning("engram: syncfs failed at a checkpoint (\(error)); rewriting the journaled records one by one, each fsynced")
+        }
+        try await engine.loop.run { () throws in
+            let contents = try Journal.read(path: layout.journalPath)
+            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
+            for value in contents.entries {
+                switch JournalOperation(json: value) {
+                case .put(_, let items)?: for item in items { last["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item.id, item) }
+                case .delete(_, let kind, let id)?: last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
+                case nil: continue
+                }
+            }
+            _ = try StoreOpener.finishCommitted(last.sorted { $0.key < $1.key }.map(\.value), layout: layout, operation: "checkpoint", rewriting: true)
+        }
     }
 
     /// Writes `memory_index.bin` from the checkpoint just written, tagged with that JSON's identity, and moves

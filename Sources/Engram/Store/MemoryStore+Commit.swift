@@ -1,6 +1,7 @@
 import EngramIO
 
-/// A record ready to be written: its bytes, its journal item, and the decoded value for the cache.
+/// A record ready to be written: its bytes, its journal item (which carries them), and the decoded value for
+/// the cache.
 struct PreparedRecord: Sendable {
     var kind: RecordKind
     var id: String
@@ -13,61 +14,41 @@ struct PreparedRecord: Sendable {
 extension MemoryStore {
     /// Makes `records` durable, all or nothing, and applies them to the index and cache.
     ///
-    /// One record: the journal line and the temp file are written concurrently (their fsyncs overlap), then the
-    /// temp file is renamed and the directory fsynced. Several records (a batch): every temp file is written and
-    /// fsynced first, then the journal line — the commit point — then the renames. A crash before the line is
-    /// durable leaves only stale temp files (removed at open); after it, open renames the rest (roll forward).
+    /// One fsync round: the journal line carries every record whole and is the commit point (appended and
+    /// `fdatasync`ed, group-committed with the other commits in flight). The record files are written to temp
+    /// files just before it (no fsync: a full disk fails the write here, before anything is committed) and
+    /// renamed into place just after, so a reader sees the new file when this returns; they become durable at
+    /// the next checkpoint (`syncfs` before the journal is emptied). A crash or power cut before the line is
+    /// durable leaves the records as they were; after it, recovery rewrites any record file that is missing,
+    /// torn or older than its line (``JournalOperation/Item/finish(layout:operation:rewriting:)``).
     func commit(_ records: [PreparedRecord], operation: String) async throws {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
-        let line = Journal.line(JournalOperation.put(sequence: nextSequence(), items: records.map(\.item)).json)
         let files = records.map(\.file)
-        if records.count == 1 {
-            async let journaled: Void = journal.append(line)
-            var stageError: (any Error)?
-            do { try await engine.stage(files, operation: operation) } catch { stageError = error }
-            var journalError: (any Error)?
-            do { try await journaled } catch { journalError = error }
-            if let stageError {
-                // Nothing reached the records; a journaled intent replays as a no-op.
-                if journalError == nil { journalOffset += line.count }
-                throw stageError
-            }
-            if let journalError {
-                await engine.discard(files)
-                throw journalError
-            }
+        try await engine.stage(files, sync: false, operation: operation)
+        let line = Journal.line(JournalOperation.put(sequence: nextSequence(), items: records.map(\.item)).json)
+        do {
+            try await journal.append(line)
             journalOffset += line.count
-        } else {
-            try await engine.stage(files, operation: operation)
-            do {
-                try await journal.append(line)
-                journalOffset += line.count
-            } catch {
-                await engine.discard(files)
-                throw error
-            }
+        } catch {
+            await engine.discard(files)
+            throw error
         }
         do {
-            try await engine.publish(files, operation: operation)
+            try await engine.rename(files, operation: operation)
         } catch {
-            await handlePublishFailure(records, error: error)
+            placementFailed(error)
             throw error
         }
         apply(records)
     }
 
-    /// After the commit point, a rename or directory fsync failed: the write is not acknowledged. If every
-    /// rename happened, the index simply follows the files; if some temp files are left, the store refuses
-    /// further writes until reopened, because only open's roll-forward can complete the batch atomically.
-    func handlePublishFailure(_ records: [PreparedRecord], error: any Error) async {
-        let leftovers = records.filter { Sys.fileType($0.file.temporaryPath) != nil }
-        if leftovers.isEmpty {
-            apply(records)
-            logger.warning("engram: \(error); the records were renamed but the write was not acknowledged")
-        } else {
-            damaged = (error as? EngramError) ?? EngramError(code: .io, message: "\(error)", operation: "publish", path: layout.root)
-            logger.error("engram: a committed write could not be completed (\(error)); writes are refused until the store is reopened")
-        }
+    /// After the commit point, a record file could not be renamed into place or unlinked (an I/O error): the
+    /// change is committed in the journal but the files do not all say so, and it is not acknowledged. The
+    /// store refuses further writes until it is reopened — open completes the files from the journal — and it
+    /// releases the commit lock as a holder that died would, so that another process taking it completes them.
+    func placementFailed(_ error: any Error) {
+        damaged = (error as? EngramError) ?? EngramError(code: .io, message: "\(error)", operation: "write record files", path: layout.root)
+        logger.error("engram: a committed change could not reach the record files (\(error)); writes are refused until the store is reopened, which completes it from the journal")
     }
 
     /// Applies durable records to the in-memory index, membership map and caches.
@@ -92,20 +73,38 @@ extension MemoryStore {
         noteChanges(records.count)
     }
 
-    /// Removes a record durably: journal line, unlink, directory fsync.
+    /// Removes a record durably: the journal line is the commit point (group-committed fsync); the unlink that
+    /// follows is made durable at the next checkpoint, and recovery unlinks again a file a power cut brought back.
     func commitRemoval(kind: RecordKind, id: String, operation: String) async throws {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
         let line = Journal.line(JournalOperation.delete(sequence: nextSequence(), kind: kind, id: id).json)
         try await journal.append(line)
         journalOffset += line.count
         do {
-            try await engine.remove(directory: layout.directory(of: kind), name: id + ".json", operation: operation)
+            _ = try await engine.loop.unlink(layout.path(of: kind, id: id), operation: operation)
         } catch {
-            // The unlink may or may not have happened: follow the file system.
-            if Sys.fileType(layout.path(of: kind, id: id)) == nil { applyRemoval(kind: kind, id: id) }
+            // Committed but not done (a permission error, say): the record stays, said by a line of its own that
+            // carries it as it is, so that recovery and other processes keep it too. Not acknowledged either way.
+            do { try await keepRecord(kind: kind, id: id, operation: operation) } catch { placementFailed(error) }
             throw error
         }
         applyRemoval(kind: kind, id: id)
+    }
+
+    /// Appends a line carrying a record as its file holds it: undoes a committed delete whose unlink failed.
+    private func keepRecord(kind: RecordKind, id: String, operation: String) async throws {
+        guard let journal else { return }
+        let path = layout.path(of: kind, id: id)
+        let bytes = try await engine.read(path, operation: operation)
+        let file = PendingFile(directory: layout.directory(of: kind), name: id + ".json", bytes: bytes)
+        let item: JournalOperation.Item
+        switch kind {
+        case .memory: item = JournalOperation.Item(memory: try MemoryEntry.decodeFile(bytes, path: path, expectedID: id), file: file)
+        case .assembly: item = JournalOperation.Item(assembly: try MemoryAssembly.decodeFile(bytes, path: path, expectedID: id), file: file)
+        }
+        let line = Journal.line(JournalOperation.put(sequence: nextSequence(), items: [item]).json)
+        try await journal.append(line)
+        journalOffset += line.count
     }
 
     func applyRemoval(kind: RecordKind, id: String) {

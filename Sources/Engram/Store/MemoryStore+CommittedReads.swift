@@ -1,10 +1,15 @@
 import EngramIO
 
 extension MemoryStore {
-    /// Reads a record's bytes: from its committed temp file when a read-only open found one not yet renamed (so
-    /// that a committed batch is seen whole, see ``CommittedTemporaryFiles``), else from its record file.
+    /// Reads a record's bytes: as a journal line carries it, or from its committed temp file, when a read-only
+    /// open found its record file behind (so that a committed batch is seen whole, see ``CommittedRecords``);
+    /// else from its record file.
     func readRecord(_ kind: RecordKind, id: String, operation: String) async throws -> (bytes: [UInt8], path: String) {
-        if let temporary = recovery.committedTemporaryFiles.paths["\(kind.rawValue)/\(id)"] {
+        if let bytes = recovery.committedRecords.carried["\(kind.rawValue)/\(id)"] { return (bytes, layout.journalPath) }
+        if recovery.committedRecords.deleted.contains("\(kind.rawValue)/\(id)") {
+            throw EngramError(code: .notFound, message: "a journal line deletes it", operation: operation, path: layout.path(of: kind, id: id), id: id)
+        }
+        if let temporary = recovery.committedRecords.paths["\(kind.rawValue)/\(id)"] {
             do {
                 return (try await engine.read(temporary, operation: operation), temporary)
             } catch let error as EngramError where error.code == .notFound {

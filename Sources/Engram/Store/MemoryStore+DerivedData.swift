@@ -23,7 +23,7 @@ extension MemoryStore {
     private func startLoad<Index: DerivedIndex>(_ tier: Index, slot: Int, snapshot: CentralIndex, after previous: Task<Void, Never>?) {
         let layout = self.layout
         let configuration = self.configuration
-        let committed = recovery.committedTemporaryFiles
+        let committed = recovery.committedRecords
         let context = DerivedIndexContext(metric: configuration.metric, dimension: snapshot.embeddingDimension, keywords: configuration.keywords)
         derivedTiers[slot].load = Task {
             await previous?.value

@@ -90,7 +90,7 @@ extension MemoryStore {
             memory.contentHash = ContentHash.of(memory.content)
             memory.schemaVersion = MemoryEntry.currentSchemaVersion
             let file = PendingFile(directory: layout.memoriesDirectory, name: memory.id + ".json", bytes: memory.jsonBytes())
-            let item = JournalOperation.Item(kind: .memory, id: memory.id, temporaryName: file.temporaryName, memory: MemoryIndexEntry(memory))
+            let item = JournalOperation.Item(memory: memory, file: file)
             records.append(PreparedRecord(kind: .memory, id: memory.id, file: file, item: item, memory: memory))
         }
         if !records.isEmpty { try await commit(records, operation: operation) }
@@ -187,10 +187,18 @@ extension MemoryStore {
         var found: [String: MemoryEntry] = [:]
         var missing: [String] = []
         for id in ids {
-            if let cached = memoryCache.value(for: id) { found[id] = cached } else if index.memories[id] != nil || configuration.readOnly { missing.append(id) }
+            if let cached = memoryCache.value(for: id) {
+                found[id] = cached
+            } else if let carried = recovery.committedRecords.carried["memory/\(id)"] {
+                let memory = try MemoryEntry.decodeFile(carried, path: layout.journalPath, expectedID: id)
+                memoryCache.insert(memory, for: id)
+                found[id] = memory
+            } else if index.memories[id] != nil || (configuration.readOnly && !recovery.committedRecords.deleted.contains("memory/\(id)")) {
+                missing.append(id)
+            }
         }
         if !missing.isEmpty {
-            let committed = recovery.committedTemporaryFiles
+            let committed = recovery.committedRecords
             let paths = missing.map { committed.path(of: .memory, id: $0, layout: layout) }
             let results = await engine.readMany(paths, operation: operation)
             for (i, result) in results.enumerated() {

@@ -43,7 +43,7 @@ extension MemoryStore {
         guard let lock, sharedLock.holders > 0 else { return }
         sharedLock.holders -= 1
         guard sharedLock.holders == 0 else { return }
-        lock.release()
+        lock.release(unfinished: damaged != nil)
         sharedLock.since = nil
         wakeLockWaiters()
         if !sharedLock.foreignTouched.isEmpty || !sharedLock.foreignRemoved.isEmpty {
@@ -197,36 +197,28 @@ extension MemoryStore {
         return .lines(operations, end: end)
     }
 
-    /// Applies other processes' journal operations: index, caches, duplicate map, membership, and the derived
-    /// tiers (from the records they wrote). A committed write whose holder died before renaming its temp file
-    /// is rolled forward here, as open would.
+    /// Applies other processes' journal operations: index, caches, duplicate map and membership at once; the
+    /// derived tiers after the lock is released (see ``releaseStoreLock()``).
+    ///
+    /// Every line read here is committed: it carries its records, and a torn tail was cut off. A holder that
+    /// released normally left the record files as its lines say. One that died (or could not complete its
+    /// files) may have left a line whose files were never written, renamed or unlinked: they are finished from
+    /// the journal here, durably, as open would — O(records the new lines touch), and only in that case.
     private func applyForeign(_ operations: [JournalOperation], operation: String) async throws {
         var touched: [(kind: RecordKind, id: String)] = []
         var removed: [(kind: RecordKind, id: String)] = []
         let layout = self.layout
         let fresh = operations.filter { $0.sequence > sequence }
-        // What a holder that died mid-commit left on disk, finished in one trip to the I/O thread: its committed
-        // temp files renamed into place, its deleted records unlinked. The last operation on a record decides.
-        var last: [String: JournalOperation.Item?] = [:]
-        var kinds: [String: RecordKind] = [:]
-        for op in fresh {
-            switch op {
-            case .put(_, let items): for item in items { last["\(item.kind.rawValue)/\(item.id)"] = item; kinds["\(item.kind.rawValue)/\(item.id)"] = item.kind }
-            case .delete(_, let kind, let id): last["\(kind.rawValue)/\(id)"] = .some(nil); kinds["\(kind.rawValue)/\(id)"] = kind
-            }
-        }
-        let finishing = last.map { key, item in (kinds[key]!, String(key.dropFirst(kinds[key]!.rawValue.count + 1)), item) }
-        try await engine.loop.run { () throws in
-            for (kind, id, item) in finishing {
-                if let item {
-                    if try StoreOpener.rollForward(item, layout: layout, operation: operation) {
-                        try Sys.fsyncDirectory(layout.directory(of: kind), operation: operation)
-                    }
-                } else if try Sys.unlink(layout.path(of: kind, id: id), operation: operation) {
-                    // Its holder died between the journal line and the unlink.
-                    try Sys.fsyncDirectory(layout.directory(of: kind), operation: operation)
+        if lock?.previousHolderDied == true {
+            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
+            for op in fresh {
+                switch op {
+                case .put(_, let items): for item in items { last["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item.id, item) }
+                case .delete(_, let kind, let id): last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
                 }
             }
+            let finishing = last.sorted { $0.key < $1.key }.map(\.value)
+            _ = try await engine.loop.run { () throws in try StoreOpener.finishCommitted(finishing, layout: layout, operation: operation) }
         }
         for op in fresh {
             switch op {
@@ -253,56 +245,6 @@ extension MemoryStore {
                 removed.append((kind, id))
             }
             sequence = max(sequence, op.sequence)
-        }
-        // The holder before us died holding the lock: its last commit may have a durable journal line but no
-        // record file (a single save writes both at once), which was never acknowledged. Follow the files, as
-        // open does: each record the new lines touched is set from its file, or dropped when it has none.
-        if lock?.previousHolderDied == true {
-            let puts = finishing.filter { $0.2 != nil }.map { (kind: $0.0, id: $0.1) }
-            let onDisk = try await engine.loop.run { () -> [(MemoryIndexEntry?, AssemblyIndexEntry?)] in
-                puts.map { kind, id in
-                    let path = layout.path(of: kind, id: id)
-                    guard let bytes = try? Sys.readFile(path, operation: operation) else { return (nil, nil) }
-                    switch kind {
-                    case .memory: return ((try? MemoryEntry.decodeFile(bytes, path: path, expectedID: id)).map(MemoryIndexEntry.init), nil)
-                    case .assembly: return (nil, (try? MemoryAssembly.decodeFile(bytes, path: path, expectedID: id)).map(AssemblyIndexEntry.init))
-                    }
-                }
-            }
-            var corrections: [JournalOperation] = []
-            for ((kind, id), (memory, assembly)) in zip(puts, onDisk) {
-                // Said in the journal too, so that a process catching up later (after a holder that released
-                // normally) reads the truth from the lines alone.
-                if kind == .memory ? index.memories[id] != memory : index.assemblies[id] != assembly {
-                    if memory == nil && assembly == nil {
-                        corrections.append(.delete(sequence: 0, kind: kind, id: id))
-                    } else {
-                        corrections.append(.put(sequence: 0, items: [JournalOperation.Item(kind: kind, id: id, temporaryName: ".\(id).json.reconciled.tmp",
-                                                                                         memory: memory, assembly: assembly)]))
-                    }
-                }
-                switch kind {
-                case .memory:
-                    guard index.memories[id] != memory else { continue }
-                    setIndexEntry(memory: id, memory)
-                    memoryCache.removeValue(for: id)
-                case .assembly:
-                    guard index.assemblies[id] != assembly else { continue }
-                    setIndexEntry(assembly: id, assembly)
-                    assemblyCache.removeValue(for: id)
-                }
-                if memory == nil && assembly == nil { removed.append((kind, id)) }
-            }
-            for correction in corrections {
-                let numbered: JournalOperation
-                switch correction {
-                case .put(_, let items): numbered = .put(sequence: nextSequence(), items: items)
-                case .delete(_, let kind, let id): numbered = .delete(sequence: nextSequence(), kind: kind, id: id)
-                }
-                let line = Journal.line(numbered.json)
-                try await journal?.append(line)
-                journalOffset += line.count
-            }
         }
         guard !touched.isEmpty || !removed.isEmpty else { return }
         sharedLock.foreignTouched += touched

@@ -129,10 +129,12 @@ final class WriterLock: Sendable {
     /// Whether the holder before this process's current holding died while holding the lock.
     var previousHolderDied: Bool { state.withLock { $0.previousHolderDied } }
 
-    func release() {
+    /// `unfinished`: this process committed a write whose record files it could not complete (see
+    /// `MemoryStore.placementFailed`); the next holder is told so as if this one had died, and finishes them.
+    func release(unfinished: Bool = false) {
         let wasHeld = state.withLock { state in defer { state.held = false }; return state.held && !state.closed }
         guard wasHeld else { return }
-        let mark = Array("\(WriterLock.releasedMark) by pid \(getpid()) at \(Timestamp.now())\n".utf8)
+        let mark = Array("\(unfinished ? "unfinished commit left" : WriterLock.releasedMark) by pid \(getpid()) at \(Timestamp.now())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = mark.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         _ = flock(fd, LOCK_UN)
