@@ -78,6 +78,19 @@ extension Sys {
         }
         let fd = try open(path, O_RDONLY | O_DIRECTORY, operation: operation)
         defer { close(fd) }
-        if engram_syncfs(fd) != 0 { throw EngramError.system("syncfs", errno: Glibc.errno, path: path, operation: operation) }
+        try syncFileSystem(fd: fd, path: path, operation: operation)
+    }
+
+    /// `syncfs(2)` through a descriptor already open. A writeback error is reported once per open file, to
+    /// files open since before it happened (or to the first that looks): a descriptor held since the data was
+    /// written sees it even when another process's `syncfs` saw it first. `path` names the file system in errors.
+    package static func syncFileSystem(fd: Int32, path: String, operation: String? = nil) throws(EngramError) {
+        if let injected = FaultInjector.shared.check(.fsync, path: path) {
+            throw EngramError.system("syncfs", errno: injected, path: path, operation: operation)
+        }
+        while engram_syncfs(fd) != 0 {
+            if Glibc.errno == EINTR { continue }
+            throw EngramError.system("syncfs", errno: Glibc.errno, path: path, operation: operation)
+        }
     }
 }

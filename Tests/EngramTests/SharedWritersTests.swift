@@ -53,6 +53,44 @@ struct SharedWritersTests {
         try await store.close()
     }
 
+    @Test("readers beside a writer committing batches never see part of a batch: read-only opens, a reading writer's list and search")
+    func readersNeverSeePartialBatches() async throws {
+        let dir = TemporaryDirectory()
+        try await MemoryStore.open(at: dir.store).close()
+        let batches = 40, size = 5
+        let writing = Task {
+            let writer = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.flushThreshold = 13; $0.busyTimeout = 120 })
+            for n in 0..<batches {
+                _ = try await writer.saveBatch((0..<size).map { MemoryEntry(id: "b\(n)-\($0)", content: "common words batch\(n) item \($0)") })
+            }
+            try await writer.close()
+        }
+        func partial(_ ids: [String]) -> [String] {
+            Dictionary(grouping: ids, by: { $0.split(separator: "-")[0] }).filter { $0.value.count != size }.map(\.key).sorted()
+        }
+        let reader = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.busyTimeout = 120 })
+        var looks = 0
+        var seen = 0
+        repeat {
+            let snapshot = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true; $0.loadVectorTier = false })
+            let ids = await snapshot.memoryIDs()
+            #expect(partial(ids).isEmpty, "a read-only open saw part of batches \(partial(ids))")
+            // What the snapshot lists, it reads.
+            #expect(try await snapshot.memories(ids).count == ids.count)
+            try await snapshot.close()
+            try await reader.refresh()
+            let listed = await reader.memoryIDs()
+            #expect(partial(listed).isEmpty, "a reading writer listed part of batches \(partial(listed))")
+            let found = try await reader.search(text: "common words", k: batches * size).map(\.id)
+            #expect(partial(found).isEmpty, "a reading writer's search found part of batches \(partial(found))")
+            seen = max(seen, ids.count)
+            looks += 1
+        } while !writing.isCancelled && seen < batches * size && looks < 2_000
+        try await writing.value
+        try await reader.close()
+        #expect(looks > 3, "the readers looked only \(looks) times: the test proved little")
+    }
+
     @Test("an idle writer beside active ones sees their writes at its next commit, and its conflicts are real")
     func idleWriterAndConflicts() async throws {
         let dir = TemporaryDirectory()

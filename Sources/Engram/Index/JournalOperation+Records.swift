@@ -9,12 +9,12 @@ extension JournalOperation.Item {
     /// An item for a record about to be committed: its index entry and the record itself, carried whole.
     init(memory: MemoryEntry, file: PendingFile) {
         self.init(kind: .memory, id: memory.id, temporaryName: file.temporaryName, memory: MemoryIndexEntry(memory),
-                  record: String(decoding: JSONWriter.minified(file.bytes), as: UTF8.self))
+                  record: JSONWriter.minified(file.bytes))
     }
 
     init(assembly: MemoryAssembly, file: PendingFile) {
         self.init(kind: .assembly, id: assembly.id, temporaryName: file.temporaryName, assembly: AssemblyIndexEntry(assembly),
-                  record: String(decoding: JSONWriter.minified(file.bytes), as: UTF8.self))
+                  record: JSONWriter.minified(file.bytes))
     }
 
     /// Whether `bytes` (a record file, or a temp file) hold the version this line commits: they decode, and the
@@ -31,6 +31,14 @@ extension JournalOperation.Item {
         }
     }
 
+    /// Whether a record file's bytes are what this line commits. The common case — the file the commit wrote —
+    /// is a byte comparison with the carried record (no number parsing); anything else is decoded and judged by
+    /// version (``isCommittedVersion(_:path:)``).
+    func holds(_ bytes: [UInt8], path: String) -> Bool {
+        if let record, JSONWriter.minified(bytes) == record { return true }
+        return isCommittedVersion(bytes, path: path)
+    }
+
     /// The record file's bytes as the line carries them (re-encoded in the store's pretty form), or nil for a
     /// line of an earlier version, which carries none. A carried record that does not decode to the version the
     /// line promises is damage: the line's checksum matched, so it was written that way.
@@ -38,7 +46,7 @@ extension JournalOperation.Item {
         guard let record else { return nil }
         let path = layout.journalPath
         let value: JSONValue
-        do { value = try JSONReader.parse(Array(record.utf8)) } catch {
+        do { value = try JSONReader.parse(record) } catch {
             throw EngramError(code: .corrupt, message: "the record journaled for \(id) is not valid JSON: \(error)", operation: operation, path: path, id: id,
                               remedy: "run `engram repair`: the index is rebuilt from the record files")
         }
@@ -64,7 +72,7 @@ extension JournalOperation.Item {
     func finish(layout: StoreLayout, operation: String, rewriting: Bool = false) throws(EngramError) -> Bool {
         let recordPath = layout.path(of: kind, id: id)
         if record != nil {
-            if !rewriting, Sys.fileType(recordPath) == .file, let bytes = try? Sys.readFile(recordPath, operation: operation), isCommittedVersion(bytes, path: recordPath) {
+            if !rewriting, Sys.fileType(recordPath) == .file, let bytes = try? Sys.readFile(recordPath, operation: operation), holds(bytes, path: recordPath) {
                 return false
             }
             guard let carried = try carriedFileBytes(layout: layout, operation: operation) else { return false }

@@ -3,8 +3,8 @@ import EngramJSON
 /// One line of the journal: the commit point of a change, written and fsynced before the change reaches the
 /// records.
 ///
-/// A `put` carries each record it writes, whole (`record`: the record file's JSON, compact, as a string), so
-/// that the line alone is the write: the record files are renamed into place right after it but made durable
+/// A `put` carries each record it writes, whole (the record file's JSON, minified, after the operation's JSON on
+/// the same line: see ``Journal``), so that the line alone is the write: the record files are renamed into place right after it but made durable
 /// only at the next checkpoint, and recovery rewrites any file that is missing, torn or older than its line
 /// (see `JournalOperation.Item.finish`). A batch is one `put` with many items: all-or-nothing.
 ///
@@ -19,7 +19,7 @@ enum JournalOperation: Sendable {
         var memory: MemoryIndexEntry?
         var assembly: AssemblyIndexEntry?
         /// The record file's JSON without insignificant whitespace (nil in lines of earlier versions).
-        var record: String?
+        var record: [UInt8]?
     }
 
     case put(sequence: Int64, items: [Item])
@@ -50,7 +50,6 @@ enum JournalOperation: Sendable {
                     i["memory_ids"] = .array(a.memoryIds.map { .string($0) })
                     i["embedding_dim"] = a.dimension.map { .int(Int64($0)) } ?? .null
                 }
-                if let record = item.record { i["record"] = .string(record) }
                 return .object(i)
             })
             return .object(o)
@@ -59,8 +58,9 @@ enum JournalOperation: Sendable {
         }
     }
 
-    /// Decodes a journal line; nil for a line this version does not understand (treated as damage).
-    init?(json: JSONValue) {
+    /// Decodes a journal line's operation and the records it carries (one per `put` item, in order, or none:
+    /// lines of earlier versions); nil for a line this version does not understand (treated as damage).
+    init?(json: JSONValue, records: [[UInt8]] = []) {
         guard let o = json.objectValue, let sequence = o["seq"]?.int64Value, let op = o["op"]?.stringValue else { return nil }
         switch op {
         case "put":
@@ -74,9 +74,9 @@ enum JournalOperation: Sendable {
                       let updated = i["updated_at"]?.stringValue.flatMap(Timestamp.init(parsing:))
                 else { return nil }
                 var item = Item(kind: kind, id: id, temporaryName: tmp)
-                if let record = i["record"] {
-                    guard let text = record.stringValue else { return nil }
-                    item.record = text
+                if !records.isEmpty {
+                    guard decoded.count < records.count else { return nil }
+                    item.record = records[decoded.count]
                 }
                 switch kind {
                 case .memory:
@@ -91,6 +91,7 @@ enum JournalOperation: Sendable {
                 }
                 decoded.append(item)
             }
+            guard records.isEmpty || records.count == decoded.count else { return nil }
             self = .put(sequence: sequence, items: decoded)
         case "delete":
             guard let kind = o["kind"]?.stringValue.flatMap(RecordKind.init(rawValue:)), let id = o["id"]?.stringValue, RecordID.isValid(id)

@@ -166,8 +166,8 @@ struct StoreOpener {
         let contents = try Journal.read(path: layout.journalPath)
         report.tornJournalTail = contents.tornTail
         var operations: [JournalOperation] = []
-        for value in contents.entries {
-            guard let op = JournalOperation(json: value) else {
+        for entry in contents.entries {
+            guard let op = entry.operation else {
                 rebuildReason = rebuildReason ?? "the journal has a line this version cannot read"
                 break
             }
@@ -212,8 +212,14 @@ struct StoreOpener {
         }
 
         var result = index!
-        for (key, (kind, _)) in lastOperation {
-            try reconcile(kind: kind, id: String(key.dropFirst(kind.rawValue.count + 1)), into: &result)
+        for (key, (kind, item)) in lastOperation {
+            let id = String(key.dropFirst(kind.rawValue.count + 1))
+            if writer, let item, item.record != nil {
+                // finishCommitted made the file hold what the line commits: the line's entry is the file's.
+                StoreOpener.setEntry(of: item, in: &result)
+            } else if writer || item?.record == nil {
+                try reconcile(kind: kind, id: id, into: &result)
+            }
         }
         if !writer { try replayCommittedRecords(lastOperation, into: &result) }
         report.replayedOperations = operations.count
@@ -236,17 +242,28 @@ struct StoreOpener {
                 continue
             }
             if item.record != nil {
-                // The index entry was just set from the record file (reconcile): it holds the committed version, or not.
-                let current = kind == .memory
-                    ? index.memories[id].map { $0.updatedAt == item.memory?.updatedAt && $0.contentHash == item.memory?.contentHash } ?? false
-                    : index.assemblies[id].map { $0.updatedAt == item.assembly?.updatedAt } ?? false
-                if current { continue }
+                // The line is the truth: its entry, and its record when the file does not hold it (yet).
+                StoreOpener.setEntry(of: item, in: &index)
+                let path = layout.path(of: kind, id: id)
+                if let bytes = try? Sys.readFile(path, operation: "open store"), item.holds(bytes, path: path) { continue }
                 report.committedRecords.carried[key] = try item.carriedFileBytes(layout: layout, operation: "open store")
+                continue
             } else {
                 guard item.completeTemporaryContent(layout: layout) != nil else { continue }
                 report.committedRecords.paths[key] = layout.directory(of: kind) + "/" + item.temporaryName
             }
             try reconcile(kind: kind, id: item.id, into: &index, committed: report.committedRecords)
+        }
+    }
+
+    /// Sets a record's index entry from the journal line that commits it.
+    static func setEntry(of item: JournalOperation.Item, in index: inout CentralIndex) {
+        switch item.kind {
+        case .memory:
+            index.memories[item.id] = item.memory
+            if index.embeddingDimension == nil, let d = item.memory?.dimension { index.embeddingDimension = d }
+        case .assembly:
+            index.assemblies[item.id] = item.assembly
         }
     }
 

@@ -70,8 +70,8 @@ public struct StoreSnapshot: Sendable {
                                       operation: "backup", path: source.journalPath,
                                       remedy: "retry; give the backup write access to \(source.lockPath), or call MemoryStore.backup(to:) in the writer process")
                 }
-                for value in Journal.parse(Array(current[bytes.count...])).entries {
-                    switch JournalOperation(json: value) {
+                for entry in Journal.parse(Array(current[bytes.count...])).entries {
+                    switch entry.operation {
                     case .put(_, let items)?:
                         for item in items {
                             let key = "\(item.kind.rawValue)/\(item.id)"

@@ -105,8 +105,8 @@ public struct StoreVerifier: Sendable {
         var lastPut: [String: (item: JournalOperation.Item, batch: Bool, sequence: Int64)] = [:]
         var lastDelete: [String: (kind: RecordKind, id: String, sequence: Int64)] = [:]
         var replayed: [Int64] = []
-        for value in journal.entries {
-            guard let op = JournalOperation(json: value) else {
+        for entry in journal.entries {
+            guard let op = entry.operation else {
                 add(.journalDamaged, "memory_index.journal", nil, "a line this version cannot read", "rebuild the index from the records and empty the journal")
                 break
             }
@@ -311,7 +311,7 @@ public struct StoreVerifier: Sendable {
                         // from a journal position the store never reached (a graph from another history), is
                         // stale as a whole: correct, but no longer worth its memory.
                         let builtFrom = graph.metadata["journal_seq"]?.int64Value ?? 0
-                        let storeAt = max(index?.journalSequence ?? 0, journal.entries.compactMap { JournalOperation(json: $0)?.sequence }.max() ?? 0)
+                        let storeAt = max(index?.journalSequence ?? 0, journal.entries.compactMap { $0.operation?.sequence }.max() ?? 0)
                         if builtFrom > storeAt {
                             add(.graphStale, relative, nil, "built from journal sequence \(builtFrom), the store is at \(storeAt): a graph of another history (\(stale) of \(graph.count) nodes stale)",
                                 "rebuild the graph from the records")

@@ -55,8 +55,8 @@ extension StoreCopier {
         var round = CatchUpRound()
         guard Sys.fileType(layout.journalPath) == .file else { return round }
         var latest: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
-        for value in try Journal.read(path: layout.journalPath).entries {
-            switch JournalOperation(json: value) {
+        for entry in try Journal.read(path: layout.journalPath).entries {
+            switch entry.operation {
             case .put(_, let items)?:
                 for item in items { latest["\(item.kind.directoryName)/\(item.id).json"] = (item.kind, item.id, item) }
             case .delete(_, let kind, let id)?:

@@ -33,13 +33,28 @@ extension MemoryStore {
 
     /// Changes after which the vector tier is written too. Less often than the index: its files are large
     /// (4 bytes × dimension per vector), and a lagging tier costs only re-reading the changed records at open.
-    var vectorCheckpointInterval: Int { max(10 * configuration.flushThreshold, 1000, index.memories.count / 8) }
+    var vectorCheckpointInterval: Int {
+        // Saturating: `flushThreshold = .max` (checkpoints only at close) must not overflow.
+        let tenFold = configuration.flushThreshold.multipliedReportingOverflow(by: 10)
+        return max(tenFold.overflow ? Int.max : tenFold.partialValue, 1000, index.memories.count / 8)
+    }
 
     func checkpoint(force: Bool, writeVectors: Bool) async throws {
         guard let journal, !configuration.readOnly else { return }
         // Not in the middle of a memory-then-assemblies operation (see compoundOperations): a routine checkpoint
         // waits for a later change; a forced one waits for them to finish.
         if compoundOperations > 0 && !force { return }
+        // The record files written since the last checkpoint are flushed first, while writes go on, so that the
+        // `syncfs` under the gate below (which stalls writes) has little left to do. Its error is not dropped: a
+        // writeback error is reported once, so a failure here sends the gated step to the rewrite fallback.
+        var presyncFailed = false
+        if let lock, changesSinceCheckpoint > 0 {
+            let root = layout.root
+            do { try await engine.loop.run { () throws in try lock.syncFileSystem(root: root, operation: "checkpoint") } } catch {
+                presyncFailed = true
+                logger.warning("engram: syncfs failed before a checkpoint (\(error)); the journaled records will be rewritten one by one, each fsynced")
+            }
+        }
         // Both conditions re-checked with no suspension before taking the flag; once it is set, a compound
         // operation that starts cannot write (beginWrite waits), so none can be half done at the checkpoint.
         while compoundOperations > 0 || checkpointing {
@@ -64,7 +79,7 @@ extension MemoryStore {
         }
         defer { lock.leaveCheckpointGate() }
         let derivedDue = derivedPersistDue(all: writeVectors, interval: vectorCheckpointInterval)
-        let journalSequence = try await checkpointIndex(force: force, derivedDue: derivedDue, journal: journal)
+        let journalSequence = try await checkpointIndex(force: force, derivedDue: derivedDue, journal: journal, presyncFailed: presyncFailed)
         if derivedDue, let journalSequence {
             // After the index: a tier's files are checked against the index at open, never the reverse. Not under
             // the commit lock (the tiers' files are large: other writers keep committing meanwhile), but under the
@@ -78,7 +93,7 @@ extension MemoryStore {
     /// Writes `memory_index.json` and empties the journal, under the commit lock and caught up with the other
     /// writers: the index written holds their changes too, and no line of theirs is appended between the index
     /// and the journal's reset. Returns the journal sequence it covers (nil: nothing to do).
-    private func checkpointIndex(force: Bool, derivedDue: Bool, journal: AppendOnlyFile) async throws -> Int64? {
+    private func checkpointIndex(force: Bool, derivedDue: Bool, journal: AppendOnlyFile, presyncFailed: Bool) async throws -> Int64? {
         try await holdStoreLock("checkpoint")
         defer { releaseStoreLock() }
         guard force || changesSinceCheckpoint > 0 || derivedDue else { return nil }
@@ -99,7 +114,7 @@ extension MemoryStore {
             lastIndexBackup = .now()  // do not retry on every checkpoint
             logger.warning("engram: could not keep a backup of memory_index.json in \(layout.backupsDirectory): \(error)")
         }
-        try await makeRecordFilesDurable()
+        try await makeRecordFilesDurable(knownFailed: presyncFailed)
         let bytes = snapshot.jsonBytes(lastUpdated: .now())
         try await engine.writeAtomically(PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: bytes), operation: "checkpoint index")
         await writeBinaryIndex(snapshot)
@@ -112,25 +127,29 @@ extension MemoryStore {
     /// Makes every record file written since the last checkpoint durable, before the journal lines that carry
     /// them are dropped: commits rename their files in without fsync (the line is the commit point). One
     /// `syncfs` of the store's file system covers them all, whichever process wrote them (this one holds the
-    /// commit lock: every commit's files are in place).
+    /// commit lock: every commit's files are in place). Through a descriptor held since the store was opened,
+    /// so that a writeback error another process's `syncfs` reported first is not missed here.
     ///
     /// If `syncfs` fails, the kernel may have dropped dirty pages it could not write, and a second call would
     /// succeed without them (PostgreSQL's fsyncgate). So a failure is never retried: every record the journal
     /// carries is rewritten through the full protocol (temp file, fsync, rename, directory fsync) from the
     /// journal itself. If that fails too, the checkpoint fails and the journal is kept whole.
-    func makeRecordFilesDurable() async throws {
+    func makeRecordFilesDurable(knownFailed: Bool) async throws {
         let layout = self.layout
-        do {
-            try await engine.loop.run { () throws in try Sys.syncFileSystem(of: layout.root, operation: "checkpoint") }
-            return
-        } catch {
-            logger.warning("engram: syncfs failed at a checkpoint (\(error)); rewriting the journaled records one by one, each fsynced")
+        guard let lock else { return }
+        if !knownFailed {
+            do {
+                try await engine.loop.run { () throws in try lock.syncFileSystem(root: layout.root, operation: "checkpoint") }
+                return
+            } catch {
+                logger.warning("engram: syncfs failed at a checkpoint (\(error)); rewriting the journaled records one by one, each fsynced")
+            }
         }
         try await engine.loop.run { () throws in
             let contents = try Journal.read(path: layout.journalPath)
             var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
-            for value in contents.entries {
-                switch JournalOperation(json: value) {
+            for entry in contents.entries {
+                switch entry.operation {
                 case .put(_, let items)?: for item in items { last["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item.id, item) }
                 case .delete(_, let kind, let id)?: last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
                 case nil: continue

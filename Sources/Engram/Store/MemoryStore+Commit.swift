@@ -25,7 +25,7 @@ extension MemoryStore {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
         let files = records.map(\.file)
         try await engine.stage(files, sync: false, operation: operation)
-        let line = Journal.line(JournalOperation.put(sequence: nextSequence(), items: records.map(\.item)).json)
+        let line = Journal.line(.put(sequence: nextSequence(), items: records.map(\.item)))
         do {
             try await journal.append(line)
             journalOffset += line.count
@@ -77,7 +77,7 @@ extension MemoryStore {
     /// follows is made durable at the next checkpoint, and recovery unlinks again a file a power cut brought back.
     func commitRemoval(kind: RecordKind, id: String, operation: String) async throws {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
-        let line = Journal.line(JournalOperation.delete(sequence: nextSequence(), kind: kind, id: id).json)
+        let line = Journal.line(.delete(sequence: nextSequence(), kind: kind, id: id))
         try await journal.append(line)
         journalOffset += line.count
         do {
@@ -102,7 +102,7 @@ extension MemoryStore {
         case .memory: item = JournalOperation.Item(memory: try MemoryEntry.decodeFile(bytes, path: path, expectedID: id), file: file)
         case .assembly: item = JournalOperation.Item(assembly: try MemoryAssembly.decodeFile(bytes, path: path, expectedID: id), file: file)
         }
-        let line = Journal.line(JournalOperation.put(sequence: nextSequence(), items: [item]).json)
+        let line = Journal.line(.put(sequence: nextSequence(), items: [item]))
         try await journal.append(line)
         journalOffset += line.count
     }

@@ -181,7 +181,7 @@ extension MemoryStore {
         }
         var operations: [JournalOperation] = []
         for entry in contents.entries {
-            guard let op = JournalOperation(json: entry) else {
+            guard let op = entry.operation else {
                 throw EngramError(code: .corrupt, message: "the journal has a line this version cannot read", operation: operation, path: path,
                                   remedy: "use the same Engram version in every process writing this store")
             }

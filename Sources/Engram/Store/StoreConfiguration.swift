@@ -19,10 +19,12 @@ public struct StoreConfiguration: Sendable {
     /// lock per commit, so any number of processes can have a store open for writing. Default: 10.
     public var busyTimeout: Double = 10
 
-    /// The number of changes after which the index is checkpointed (rewritten, journal emptied) at the most;
-    /// large stores checkpoint less often (every `max(flushThreshold, count / 64)` changes) so that keeping the
-    /// index current stays O(1) per write. The index is also checkpointed at `close()`. Default: 20.
-    public var flushThreshold = 20
+    /// The number of changes after which the store is checkpointed (the record files written since made durable
+    /// with one `syncfs`, the index rewritten, the journal emptied) at the most; large stores checkpoint less
+    /// often (every `max(flushThreshold, count / 64)` changes) so that keeping the index current stays O(1) per
+    /// write. The store is also checkpointed at `close()`. Lower: less journal to replay at open (each line
+    /// carries its records); higher: the checkpoint's cost spread over more saves. Default: 200.
+    public var flushThreshold = 200
 
     /// How many records (memories and assemblies each) the LRU cache keeps decoded. Default: 10,000.
     public var cacheCapacity = 10_000

@@ -145,6 +145,13 @@ final class WriterLock: Sendable {
 
     var isHeld: Bool { state.withLock { $0.held } }
 
+    /// `syncfs` of the store's file system through `.lock`'s descriptor, open as long as the store is: a
+    /// writeback error since this process opened the store is reported here, even if another process's `syncfs`
+    /// saw it first (a fresh descriptor would miss it). `root` names the store in errors.
+    func syncFileSystem(root: String, operation: String) throws(EngramError) {
+        try Sys.syncFileSystem(fd: fd, path: root, operation: operation)
+    }
+
     /// Releases everything and closes `.lock`. Idempotent; `deinit` calls it (a store dropped without `close()`).
     func close() {
         guard state.withLock({ state in defer { state.closed = true; state.held = false }; return !state.closed }) else { return }
