@@ -32,19 +32,25 @@ extension BenchmarkRunner {
         func run(_ count: Int, store: String) throws -> Double {
             let clock = ContinuousClock()
             let start = clock.now
-            var children: [Process] = []
+            var children: [(process: Process, stderr: String)] = []
             for p in 0..<count {
                 let child = Process()
                 child.executableURL = URL(fileURLWithPath: engram)
                 child.arguments = ["--store", store, "put", "--batch-size", "1", inputs[p]]
                 child.standardOutput = FileHandle.nullDevice
-                child.standardError = FileHandle.nullDevice
+                // To a file, not a pipe nobody drains: a failure's message is quoted below.
+                let errors = scratch("writers-stderr-\(p)-\(count).txt")
+                _ = FileManager.default.createFile(atPath: errors, contents: nil)
+                child.standardError = FileHandle(forWritingAtPath: errors)
                 try child.run()
-                children.append(child)
+                children.append((child, errors))
             }
-            for child in children {
+            for (child, errors) in children {
                 child.waitUntilExit()
-                guard child.terminationStatus == 0 else { throw BenchmarkFailure(description: "figure 21: engram put exited with \(child.terminationStatus)") }
+                guard child.terminationStatus == 0 else {
+                    let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                    throw BenchmarkFailure(description: "figure 21: engram put exited with \(child.terminationStatus): \(message.suffix(600))")
+                }
             }
             return (clock.now - start).seconds
         }

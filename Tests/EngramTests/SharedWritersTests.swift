@@ -53,6 +53,30 @@ struct SharedWritersTests {
         try await store.close()
     }
 
+    @Test("six writers opening a store that does not exist yet, at once: it is created once, every write is kept")
+    func concurrentCreation() async throws {
+        for round in 0..<3 {
+            let dir = TemporaryDirectory("concurrentCreation\(round)")
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for w in 0..<6 {
+                    group.addTask {
+                        let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.loadVectorTier = false; $0.busyTimeout = 120 })
+                        let saved = try await store.save(MemoryEntry(id: "w\(w)", content: "writer \(w)"))
+                        try await store.close()
+                        return saved.id
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 6)
+            let report = try StoreVerifier(layout: StoreLayout(root: dir.store)).run()
+            #expect(report.problems.isEmpty, "\(report.problems)")
+            let store = try await MemoryStore.open(at: dir.store, configuration: config { $0.readOnly = true })
+            #expect(Set(await store.memoryIDs()) == ids)
+            try await store.close()
+        }
+    }
+
     @Test("readers beside a writer committing batches never see part of a batch: read-only opens, a reading writer's list and search")
     func readersNeverSeePartialBatches() async throws {
         let dir = TemporaryDirectory()

@@ -71,17 +71,18 @@ enum Journal {
     static func parse(_ bytes: [UInt8]) -> Contents {
         var contents = Contents()
         contents.byteCount = bytes.count
-        var lines: [ArraySlice<UInt8>] = []
+        var lines: [Range<Int>] = []
         var start = 0
-        for i in bytes.indices where bytes[i] == 0x0A {
-            lines.append(bytes[start..<i])
-            start = i + 1
+        // memchr, not a Swift byte loop: lines carry whole records, so a journal is megabytes.
+        while let newline = offset(of: 0x0A, in: bytes, from: start) {
+            lines.append(start..<newline)
+            start = newline + 1
         }
         let trailing = start < bytes.count
         for (number, line) in lines.enumerated() {
-            if let value = decode(line) {
+            if let value = decode(bytes, line) {
                 contents.entries.append(value)
-                contents.validByteCount = line.endIndex + 1
+                contents.validByteCount = line.upperBound + 1
             } else if number == lines.count - 1 && !trailing {
                 contents.tornTail = true
             } else {
@@ -93,16 +94,34 @@ enum Journal {
         return contents
     }
 
-    private static func decode(_ line: ArraySlice<UInt8>) -> Entry? {
-        guard line.count > 17, line[line.startIndex + 16] == 0x20 else { return nil }
-        let checksum = String(decoding: line.prefix(16), as: UTF8.self)
-        let payload = line.dropFirst(17)
-        guard payload.withUnsafeBytes({ ContentHash.checksum($0) }) == checksum else { return nil }
-        guard let tab = payload.firstIndex(of: 0x09) else {
-            return (try? JSONReader.parse(Array(payload))).map { Entry(json: $0) }
+    /// One line (`bytes[line]`, without its newline): nil unless its checksum matches and its JSON reads.
+    private static func decode(_ bytes: [UInt8], _ line: Range<Int>) -> Entry? {
+        guard line.count > 17, bytes[line.lowerBound + 16] == 0x20 else { return nil }
+        let checksum = String(decoding: bytes[line.lowerBound..<line.lowerBound + 16], as: UTF8.self)
+        let payload = (line.lowerBound + 17)..<line.upperBound
+        guard bytes[payload].withUnsafeBytes({ ContentHash.checksum($0) }) == checksum else { return nil }
+        guard let tab = offset(of: 0x09, in: bytes, from: payload.lowerBound, to: payload.upperBound) else {
+            return (try? JSONReader.parse(Array(bytes[payload]))).map { Entry(json: $0) }
         }
-        guard let json = try? JSONReader.parse(Array(payload[..<tab])) else { return nil }
-        let records = payload[payload.index(after: tab)...].split(separator: 0x09, omittingEmptySubsequences: false).map { Array($0) }
+        guard let json = try? JSONReader.parse(Array(bytes[payload.lowerBound..<tab])) else { return nil }
+        var records: [[UInt8]] = []
+        var start = tab + 1
+        while true {
+            let end = offset(of: 0x09, in: bytes, from: start, to: payload.upperBound) ?? payload.upperBound
+            records.append(Array(bytes[start..<end]))
+            guard end < payload.upperBound else { break }
+            start = end + 1
+        }
         return Entry(json: json, records: records)
+    }
+
+    /// The index of the first `byte` in `bytes[from..<to]` (to: the end), by `memchr`.
+    private static func offset(of byte: UInt8, in bytes: [UInt8], from: Int, to: Int? = nil) -> Int? {
+        let end = to ?? bytes.count
+        guard from < end else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard let found = memchr(buffer.baseAddress! + from, Int32(byte), end - from) else { return nil }
+            return buffer.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
     }
 }

@@ -17,11 +17,22 @@ struct StoreOpener {
 
     /// Creates, locks (the commit lock, held until the store finishes opening), loads and recovers.
     mutating func prepare() throws -> (CentralIndex, WriterLock?, RecoveryReport, Bool) {
-        try createIfNeeded()
+        // A store being created is created under the commit lock: several processes opening a new store at once
+        // (four `engram put` on a fresh path) must not write its files over each other, nor sweep each other's
+        // temp files. Only the root directory is made before the lock, which lives in it.
+        let creating = writer && configuration.createIfMissing && mayCreate
+        if creating {
+            if Sys.fileType(layout.root) == nil, try Sys.mkdir(layout.root, operation: "create store") {
+                try Sys.fsyncDirectory(StoreOpener.parentDirectory(of: layout.root), operation: "create store")
+            }
+        } else {
+            try createIfNeeded()
+        }
         try layout.checkNoSymlinks()
         let lock = writer ? try WriterLock(path: layout.lockPath) : nil
         do {
             try lock?.acquireBlocking(operation: "open store", timeout: configuration.busyTimeout)
+            if creating { try createIfNeeded() }
             if writer {
                 for directory in layout.directories where Sys.fileType(directory) == nil {
                     try Sys.mkdir(directory, operation: "open store")
@@ -61,6 +72,21 @@ struct StoreOpener {
 
     // MARK: Creation
 
+    /// Whether this open may create the store: its root is missing, or a directory holding nothing yet (a
+    /// volume's `lost+found`, or the `.lock` of another process creating it at this moment).
+    private var mayCreate: Bool {
+        switch Sys.fileType(layout.root) {
+        case nil: return true
+        case .directory: return !layout.looksLikeStore && (try? unusedEntries())?.isEmpty == true
+        default: return false
+        }
+    }
+
+    /// What the root holds besides file-system entries and `.lock`.
+    private func unusedEntries() throws(EngramError) -> [String] {
+        try Sys.listDirectory(layout.root, operation: "open store").filter { !StoreLayout.isFileSystemEntry($0, in: layout.root) && $0 != ".lock" }
+    }
+
     private func createIfNeeded() throws(EngramError) {
         let root = layout.root
         switch Sys.fileType(root) {
@@ -73,7 +99,7 @@ struct StoreOpener {
         case .directory:
             if layout.looksLikeStore { return }
             // A volume dedicated to the store has `lost+found` at its root (mke2fs makes it): that is still empty.
-            let names = try Sys.listDirectory(root, operation: "open store").filter { !StoreLayout.isFileSystemEntry($0, in: root) }
+            let names = try unusedEntries()
             if names.isEmpty, configuration.createIfMissing, writer {
                 try StoreOpener.create(layout)
                 return
