@@ -84,7 +84,7 @@ extension BenchmarkRunner {
         figure.notes.append("per write: POSIX \(perWrite(rawSeconds)); FileEngine.writeAtomically alone \(perWrite(engineSeconds)) "
                             + "(\(Format.ratio(rawSeconds / engineSeconds)) of POSIX: the same protocol through the libuv loop, no journal); "
                             + "store without checkpoints \(perWrite(quietSeconds)) (\(Format.ratio(rawSeconds / quietSeconds))); "
-                            + "store \(perWrite(storeSeconds)) (checkpoint — syncfs, index, journal emptied — every 20 saves by default)")
+                            + "store \(perWrite(storeSeconds)) (checkpoint — syncfs, index, journal emptied — every \(StoreConfiguration().flushThreshold) saves by default)")
         func perWriteCount(_ total: Int) -> String { Format.fixed(Double(total) / Double(n), 1) }
         figure.notes.append("context switches per write (whole process, getrusage): POSIX \(perWriteCount(switches.raw)), "
                             + "FileEngine \(perWriteCount(switches.engine)), store without checkpoints \(perWriteCount(switches.quiet)), "
