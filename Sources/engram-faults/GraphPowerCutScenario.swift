@@ -16,12 +16,8 @@ struct GraphPowerCutScenario {
 
     func run(_ results: Results) async {
         let name = "power cut during a graph build and swap (ext4 loop image + FS_IOC_SHUTDOWN)"
-        if let reason = LoopImage.unavailable { return results.skip(name, reason) }
-        guard let disk = LoopImage.create(in: workspace.directory("graph-powercut"), size: "128M") else {
-            return results.fail(name, "could not create the ext4 image")
-        }
+        guard let disk = LoopImage.prepare(for: name, in: workspace.directory("graph-powercut"), size: "128M", mounted: true, results: results) else { return }
         let mountpoint = disk.mountpoint
-        if let error = disk.mount() { return results.skip(name, "mount -o loop failed here: \(error)") }
         let store = mountpoint + "/store"
         let count = 300, dimension = 8
         var vectors: [[Float]] = []

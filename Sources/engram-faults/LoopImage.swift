@@ -27,6 +27,28 @@ struct LoopImage {
         return image
     }
 
+    /// A fresh image for the scenario `name`, mounted (`mounted`) or not; nil after reporting to `results` why
+    /// there is none (SKIP when this machine cannot mount one, FAIL when making it failed).
+    static func prepare(for name: String, in base: String, size: String, mounted: Bool, results: Results) -> LoopImage? {
+        if let reason = unavailable {
+            results.skip(name, reason)
+            return nil
+        }
+        guard let disk = create(in: base, size: size) else {
+            results.fail(name, "could not create the ext4 image")
+            return nil
+        }
+        if let error = disk.mount() {
+            results.skip(name, "mount -o loop failed here: \(error)")
+            return nil
+        }
+        if !mounted, !disk.unmount() {
+            results.fail(name, "could not unmount the fresh image")
+            return nil
+        }
+        return disk
+    }
+
     /// Mounts it; the error text when that failed.
     func mount() -> String? {
         let result = Shell.run(["mount", "-o", "loop", image, mountpoint])

@@ -16,13 +16,8 @@ struct PowerCutScenario {
 
     func run(_ results: Results) async {
         let name = "power cut (ext4 loop image + FS_IOC_SHUTDOWN no-log-flush)"
-        if let reason = LoopImage.unavailable { return results.skip(name, reason) }
-        guard let disk = LoopImage.create(in: workspace.directory("powercut"), size: "256M") else {
-            return results.fail(name, "could not create the ext4 image")
-        }
+        guard let disk = LoopImage.prepare(for: name, in: workspace.directory("powercut"), size: "256M", mounted: false, results: results) else { return }
         let mountpoint = disk.mountpoint
-        if let error = disk.mount() { return results.skip(name, "mount -o loop failed here: \(error)") }
-        guard disk.unmount() else { return results.fail(name, "could not unmount the fresh image") }
         let modes = ["single", "batch", "concurrent", "mixed"]
         var generator = SystemRandomNumberGenerator()
         var failures: [String] = []

@@ -21,22 +21,8 @@ struct SharedWritersPowerCutScenario {
     func run(_ results: Results) async {
         for writers in [2, 4] {
             let name = "power cut under \(writers) writer processes on one store"
-            if let reason = LoopImage.unavailable {
-                results.skip(name, reason)
-                continue
-            }
-            guard let disk = LoopImage.create(in: workspace.directory("powercut-shared-\(writers)"), size: "256M") else {
-                results.fail(name, "could not create the ext4 image")
-                continue
-            }
-            if let error = disk.mount() {
-                results.skip(name, "mount -o loop failed here: \(error)")
-                continue
-            }
-            guard disk.unmount() else {
-                results.fail(name, "could not unmount the fresh image")
-                continue
-            }
+            guard let disk = LoopImage.prepare(for: name, in: workspace.directory("powercut-shared-\(writers)"), size: "256M", mounted: false, results: results)
+            else { continue }
             let mountpoint = disk.mountpoint
             var failures: [String] = []
             var acknowledged = 0
