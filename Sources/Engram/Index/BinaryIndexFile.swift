@@ -49,7 +49,8 @@ final class BinaryIndexFile: @unchecked Sendable {  // immutable after init; the
     init(path: String) throws(Unusable) {
         let file: MappedFile
         do {
-            file = try MappedFile(path: path, operation: "map binary index", remedy: "remove it: it is rebuilt from memory_index.json")
+            // Populated: the checksum below reads it all.
+            file = try MappedFile(path: path, operation: "map binary index", remedy: "remove it: it is rebuilt from memory_index.json", populate: true)
         } catch {
             throw Unusable(reason: error.code == .notFound ? "missing" : "cannot be mapped: \(error.message)")
         }
