@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "EngramTests", dependencies: ["EngramTestSupport", "Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
         .testTarget(name: "EngramCLITests", dependencies: ["EngramTestSupport", "EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
         .testTarget(name: "EngramMCPTests", dependencies: [
-            "EngramTestSupport", "EngramMCP", "Engram", "EngramJSON", .product(name: "MCP", package: "swift-sdk"),
+            "EngramTestSupport", "EngramMCP", "Engram", "EngramIO", "EngramJSON", .product(name: "MCP", package: "swift-sdk"),
         ]),
     ],
     swiftLanguageModes: [.v6],
