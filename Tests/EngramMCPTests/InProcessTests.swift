@@ -114,4 +114,14 @@ struct InProcessTests {
             #expect(uris.count == 7 && Set(uris).count == 7)
         }
     }
+
+    @Test("docs/MCP.md has a section for every tool")
+    func documented() async throws {
+        let docs = try String(contentsOfFile: BuiltExecutable.packageRoot + "/docs/MCP.md", encoding: .utf8)
+        try await InProcessTests.withClient { client, _ in
+            for tool in try await client.listTools().tools {
+                #expect(docs.contains("### `\(tool.name)`"), "docs/MCP.md does not document \(tool.name)")
+            }
+        }
+    }
 }
