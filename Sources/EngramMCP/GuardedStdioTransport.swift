@@ -29,6 +29,9 @@ public actor GuardedStdioTransport: Transport {
     private let continuation: AsyncThrowingStream<Data, Swift.Error>.Continuation
     /// Requests delivered and not yet answered (by their id's JSON), and whether input has ended.
     private let state = Mutex(PendingState())
+    /// Held while a line is written: the SDK's answers and the reader thread's refusals share stdout, and a
+    /// pipe write longer than PIPE_BUF is not atomic.
+    private let writing = Mutex(())
     private var connected = false
 
     struct PendingState {
@@ -38,7 +41,7 @@ public actor GuardedStdioTransport: Transport {
     }
 
     /// How long, after end of input, requests still in flight may take before the stream ends anyway.
-    static let drainTimeout: Duration = .seconds(120)
+    static let drainTimeout: Duration = .seconds(60)
 
     public init(input: Int32 = 0, output: Int32 = 1, limits: MCPServerLimits = MCPServerLimits(), logger: Logger? = nil) {
         self.input = input
@@ -54,7 +57,7 @@ public actor GuardedStdioTransport: Transport {
         let reader = LineReader(fd: input, guardian: guardian, maxBytes: guardian.limits.maxMessageBytes)
         let thread = Thread { [self] in
             reader.run(deliver: { line, verdict in self.deliver(line, verdict) },
-                       answer: { bytes in Task { try? await self.send(Data(bytes)) } })
+                       answer: { bytes in try? self.writeLine(bytes) })
             self.inputEnded()
         }
         thread.name = "engram-mcp-stdin"
@@ -68,21 +71,27 @@ public actor GuardedStdioTransport: Transport {
 
     public func send(_ data: Data) async throws {
         noteAnswers(in: data)
-        var bytes = [UInt8](data)
-        bytes.append(0x0A)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
-            }
-            written += n
-        }
+        try writeLine([UInt8](data))
         finishIfDrained()
     }
 
     public func receive() -> AsyncThrowingStream<Data, Swift.Error> { stream }
+
+    /// Writes `bytes` and a newline to stdout, whole, before any other line.
+    private nonisolated func writeLine(_ bytes: [UInt8]) throws {
+        let line = bytes + [0x0A]
+        try writing.withLock { _ in
+            var written = 0
+            while written < line.count {
+                let n = line[written...].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+                if n < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    throw MCPError.transportError(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
+                }
+                written += n
+            }
+        }
+    }
 
     // MARK: Bookkeeping (called from the reader thread and from `send`)
 
@@ -108,14 +117,20 @@ public actor GuardedStdioTransport: Transport {
         }
     }
 
-    /// Marks the responses in an outgoing message (one, or a batch) as answered.
+    /// Marks the responses in an outgoing message (one, or a batch) as answered. One response's id is found by
+    /// the guard's scan, not by parsing what may be a large result.
     private nonisolated func noteAnswers(in data: Data) {
-        guard let value = try? JSONReader.parse([UInt8](data), maxDepth: 10_000) else { return }
-        let messages = value.arrayValue ?? [value]
+        let bytes = [UInt8](data)
+        var ids: [JSONValue] = []
+        if bytes.first == 0x5B {
+            let batch = (try? JSONReader.parse(bytes, maxDepth: 10_000))?.arrayValue ?? []
+            ids = batch.filter { $0["method"] == nil }.compactMap { $0["id"] }
+        } else if let id = MessageGuard.sniffID(bytes[...]) {
+            ids = [id]
+        }
+        guard !ids.isEmpty else { return }
         state.withLock { state in
-            for message in messages where message["method"] == nil {
-                if let id = message["id"] { state.unanswered.remove(id) }
-            }
+            for id in ids { state.unanswered.remove(id) }
         }
     }
 

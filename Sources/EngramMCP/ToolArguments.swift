@@ -119,9 +119,9 @@ struct ToolArguments {
         return timestamp
     }
 
-    /// The arguments that define a query (everything but the cursor), as a stable fingerprint: a cursor is only
-    /// honoured by a call asking the same question.
-    func fingerprint(excluding excluded: Set<String> = ["cursor"]) -> String {
+    /// The arguments that define a query (all but the cursor and the page size), as a stable fingerprint: a
+    /// cursor is only honoured by a call asking the same question.
+    func fingerprint(excluding excluded: Set<String> = ["cursor", "limit", "k", "include_embedding"]) -> String {
         let object = JSONObject(uniqueKeysWithValues: values.filter { !excluded.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })
         return ContentHash.of(JSONValue.object(object).compactText)
     }

@@ -210,3 +210,21 @@ extension StdioEndToEndTests {
         #expect(try StdioSession.verify(dir.store).status == 0)
     }
 }
+
+extension StdioEndToEndTests {
+    @Test("four servers started at once on a store that does not exist yet all open it and share it")
+    func startTogether() throws {
+        let dir = TemporaryDirectory()
+        let sessions = try (0..<4).map { _ in try StdioSession(store: dir.store) }
+        for (i, session) in sessions.enumerated() {
+            try session.initialize()
+            _ = try session.ok("memory_save", ["id": .string("s\(i)"), "content": .string("saved by server \(i)")])
+        }
+        for session in sessions {
+            #expect(try session.ok("store_stats")["memory_count"] == .int(4))
+            #expect(try session.finish() == 0, "\(session.child.stderr)")
+        }
+        #expect(try StdioSession.verify(dir.store).status == 0)
+        #expect(dir.names == ["store"], "a staging directory was left behind: \(dir.names)")
+    }
+}

@@ -1,5 +1,6 @@
 import EngramIO
 import EngramJSON
+import Foundation
 
 /// The blocking part of opening a store, run on a pool thread: create, lock, load the index, replay the
 /// journal, clean up. Kept apart from the actor so that open does no actor hops per record.
@@ -95,17 +96,55 @@ struct StoreOpener {
     }
 
     /// Creates an empty store (the layout of `storage-template/`): directories, an empty index, each fsynced.
+    ///
+    /// A store that does not exist yet is built in a hidden directory beside it and renamed into place, so that
+    /// processes creating the same new store at once (two MCP clients starting their servers) do not meet a
+    /// half-made store: one rename wins, the others find a whole store there (ENOTEMPTY) and open it. Before,
+    /// a second opener saw the directories without the index, rebuilt it and removed the first one's index
+    /// temp file as a crash's leftover, failing the first one's create.
     static func create(_ layout: StoreLayout) throws(EngramError) {
-        if Sys.fileType(layout.root) == nil {
-            try Sys.mkdir(layout.root, operation: "create store")
-            let parent = parentDirectory(of: layout.root)
-            try Sys.fsyncDirectory(parent, operation: "create store")
+        guard Sys.fileType(layout.root) == nil else {
+            try populate(layout)  // an empty directory given to us: in place
+            return
         }
+        let parent = parentDirectory(of: layout.root)
+        let name = layout.root.hasSuffix("/") ? String(layout.root.dropLast()) : layout.root
+        let staging = parent + "/." + (name.split(separator: "/").last.map(String.init) ?? "store") + ".creating-" + RecordID.generate(prefix: "tmp")
+        do {
+            try Sys.mkdir(staging, operation: "create store")
+        } catch {
+            var named = error  // the store's path, not the hidden one: that is the path the user gave
+            named.path = layout.root
+            throw named
+        }
+        do {
+            try populate(StoreLayout(root: staging))
+            try Sys.fsyncDirectory(staging, operation: "create store")
+            do {
+                try Sys.rename(staging, layout.root, operation: "create store")
+            } catch where error.errno == ENOTEMPTY || error.errno == EEXIST {
+                removeTree(staging)  // another process created the store first: it is whole, open it
+                return
+            }
+            try Sys.fsyncDirectory(parent, operation: "create store")
+        } catch {
+            removeTree(staging)
+            throw error
+        }
+    }
+
+    /// The directories and the empty index, inside `layout.root` (which exists).
+    private static func populate(_ layout: StoreLayout) throws(EngramError) {
         for directory in layout.directories { try Sys.mkdir(directory, operation: "create store") }
         let index = CentralIndex()
         try FileEngine.writeAtomicallyBlocking(
             PendingFile(directory: layout.root, name: CentralIndex.fileName, bytes: index.jsonBytes(lastUpdated: .now())),
             operation: "create store")
+    }
+
+    /// Removes a staging directory this process made (best effort: a leftover is a hidden empty store).
+    private static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     static func parentDirectory(of path: String) -> String {
