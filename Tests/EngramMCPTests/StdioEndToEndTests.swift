@@ -228,3 +228,25 @@ extension StdioEndToEndTests {
         #expect(dir.names == ["store"], "a staging directory was left behind: \(dir.names)")
     }
 }
+
+extension StdioEndToEndTests {
+    @Test("with an embedder (ENGRAM_EMBEDDER), saves are embedded, a changed content is embedded again, search is hybrid")
+    func withEmbedder() throws {
+        let dir = TemporaryDirectory()
+        let embedder = "'\(StdioSession.enginePath!)' hash-embedder --dimension 32"
+        let session = try StdioSession(store: dir.store, environment: ["ENGRAM_EMBEDDER": embedder])
+        try session.initialize()
+        _ = try session.ok("memory_save", ["id": "tea", "content": "The user drinks green tea every morning"])
+        _ = try session.ok("memory_save", ["id": "bike", "content": "The user rides a red bicycle to work"])
+        let tea = try session.ok("memory_get", ["id": "tea", "include_embedding": true])
+        #expect(tea["embedding"]?.arrayValue?.count == 32)
+        _ = try session.ok("memory_update", ["id": "tea", "content": "The user drinks black coffee every morning"])
+        let coffee = try session.ok("memory_get", ["id": "tea", "include_embedding": true])
+        #expect(coffee["embedding"]?.arrayValue?.count == 32 && coffee["embedding"] != tea["embedding"])
+        // Hybrid: both sides' scores on the best result.
+        let best = try #require(try session.ok("memory_search", ["query": "red bicycle"])["results"]?.arrayValue?.first)
+        #expect(best["id"] == "bike")
+        #expect(best["distance"] != nil && best["bm25"] != nil && best["score"] != nil)
+        #expect(try session.finish() == 0, "\(session.child.stderr)")
+    }
+}
