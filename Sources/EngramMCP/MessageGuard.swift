@@ -36,7 +36,8 @@ struct MessageGuard: Sendable {
         var requestID: JSONValue?
         var cancelled: JSONValue?
         if let method = value["method"]?.stringValue {
-            requestID = value["id"]
+            // Only ids a response can carry back (a string or a number) are waited for at end of input.
+            requestID = value["id"].flatMap { $0.stringValue != nil || $0.int64Value != nil ? $0 : nil }
             if method == "notifications/cancelled" { cancelled = value["params"]?["requestId"] }
         }
         return .deliver(requestID: requestID, cancelled: cancelled)

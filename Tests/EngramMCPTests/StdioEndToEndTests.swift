@@ -70,6 +70,8 @@ struct StdioEndToEndTests {
         #expect(found["results"]?.arrayValue?.first?["bm25"] != nil)
         #expect(try session.ok("memory_search", ["query": "green tea", "metadata": ["topic": "cars"]])["results"]?.arrayValue?.isEmpty == true)
         #expect(try session.ok("memory_search", ["vector": [0.1, 0.2, 0.3], "k": 1])["results"]?.arrayValue?.first?["id"] == "cat")
+        #expect(try session.ok("memory_search", ["query": "green tea", "until": "2000-01-01T00:00:00Z"])["results"]?.arrayValue?.isEmpty == true)
+        #expect(try session.ok("memory_search", ["query": "green tea", "since": "2000-01-01T00:00:00Z"])["results"]?.arrayValue?.first?["id"]?.stringValue == teaID)
         #expect(try session.failing("memory_search", [:])["code"] == "usage")
         #expect(try session.failing("memory_search", ["query": "tea", "k": 0])["message"]?.stringValue?.contains("'k'") == true)
         #expect(try session.failing("memory_search", ["vector": [1, 2]])["code"] == "dimension_mismatch")
