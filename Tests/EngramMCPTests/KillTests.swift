@@ -13,7 +13,7 @@ extension MCPSubprocessTests {
         func killMidSave() async throws {
             let dir = TemporaryDirectory()
             let session = try StdioSession(store: dir.store)
-            try session.initialize()
+            try await session.initialize()
             // Many saves in flight at once (requests are pipelined), then kill as soon as some are acknowledged.
             let total = 120
             for i in 0..<total {
@@ -21,18 +21,18 @@ extension MCPSubprocessTests {
                     "jsonrpc": "2.0", "id": .int(Int64(1000 + i)), "method": "tools/call",
                     "params": ["name": "memory_save", "arguments": ["id": .string("k\(i)"), "content": .string("memory number \(i) written before the kill")]],
                 ]
-                try session.child.send(request.compactJSON)
+                try await session.child.send(request.compactJSON)
             }
             var acknowledged: [String] = []
             while acknowledged.count < 25 {
-                let response = try session.response(to: nil)
+                let response = try await session.response(to: nil)
                 guard let id = response["id"]?.int64Value, response["result"]?["isError"] == .bool(false) else { continue }
                 acknowledged.append("k\(id - 1000)")
             }
             session.child.kill()
-            _ = session.child.waitForExit()
+            _ = await session.child.waitForExit()
             // Answers already written to the pipe before the kill count as acknowledged too.
-            while let line = session.child.nextLine(timeout: 5) {
+            while let line = await session.child.nextLine(timeout: 5) {
                 if let response = try? JSONReader.parse(line), let id = response["id"]?.int64Value, response["result"]?["isError"] == .bool(false) {
                     acknowledged.append("k\(id - 1000)")
                 }

@@ -17,26 +17,26 @@ final class StdioSession {
 
     /// initialize, then notifications/initialized; returns the initialize result.
     @discardableResult
-    func initialize() throws -> JSONValue {
-        let result = try request("initialize", [
+    func initialize() async throws -> JSONValue {
+        let result = try await request("initialize", [
             "protocolVersion": "2025-06-18", "capabilities": .object([:]), "clientInfo": ["name": "engram-tests", "version": "1"],
         ])
-        try child.send(JSONValue.object(["jsonrpc": "2.0", "method": "notifications/initialized"]).compactJSON)
+        try await child.send(JSONValue.object(["jsonrpc": "2.0", "method": "notifications/initialized"]).compactJSON)
         return result["result"] ?? .null
     }
 
     /// Sends a request and returns its whole response (`result` or `error`), skipping anything else.
-    func request(_ method: String, _ params: JSONObject = [:]) throws -> JSONValue {
+    func request(_ method: String, _ params: JSONObject = [:]) async throws -> JSONValue {
         let id = nextID
         nextID += 1
-        try child.send(JSONValue.object(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]).compactJSON)
-        return try response(to: .int(id))
+        try await child.send(JSONValue.object(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": .object(params)]).compactJSON)
+        return try await response(to: .int(id))
     }
 
     /// The response whose id is `id` (or, with nil, the next response of any id).
-    func response(to id: JSONValue?) throws -> JSONValue {
+    func response(to id: JSONValue?) async throws -> JSONValue {
         while true {
-            guard let line = child.nextLine() else {
+            guard let line = await child.nextLine() else {
                 Issue.record("no response to \(id.map { "\($0)" } ?? "the request"); stderr: \(child.stderr)")
                 throw SessionError.noResponse
             }
@@ -47,8 +47,8 @@ final class StdioSession {
     }
 
     /// A tools/call: the result object (`content`, `structuredContent`, `isError`).
-    func call(_ tool: String, _ arguments: JSONObject = [:]) throws -> JSONValue {
-        let response = try request("tools/call", ["name": .string(tool), "arguments": .object(arguments)])
+    func call(_ tool: String, _ arguments: JSONObject = [:]) async throws -> JSONValue {
+        let response = try await request("tools/call", ["name": .string(tool), "arguments": .object(arguments)])
         guard let result = response["result"] else {
             Issue.record("\(tool) answered with a protocol error: \(response)")
             throw SessionError.protocolError
@@ -57,8 +57,8 @@ final class StdioSession {
     }
 
     /// A tools/call that must succeed: its structured output, after checking the text content says the same.
-    func ok(_ tool: String, _ arguments: JSONObject = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
-        let result = try call(tool, arguments)
+    func ok(_ tool: String, _ arguments: JSONObject = [:], sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        let result = try await call(tool, arguments)
         #expect(result["isError"] == .bool(false), "\(tool): \(result)", sourceLocation: sourceLocation)
         let structured = result["structuredContent"] ?? .null
         let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
@@ -67,8 +67,8 @@ final class StdioSession {
     }
 
     /// A tools/call that must fail as a tool error; returns the structured `error` object.
-    func failing(_ tool: String, _ arguments: JSONObject = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
-        let result = try call(tool, arguments)
+    func failing(_ tool: String, _ arguments: JSONObject = [:], sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        let result = try await call(tool, arguments)
         #expect(result["isError"] == .bool(true), "\(tool) should have failed: \(result)", sourceLocation: sourceLocation)
         let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(text.hasPrefix("engram: error: "), sourceLocation: sourceLocation)
@@ -76,18 +76,18 @@ final class StdioSession {
     }
 
     /// Closes stdin and returns the exit status.
-    func finish() throws -> Int32? {
+    func finish() async throws -> Int32? {
         try child.closeInput()
-        return child.waitForExit()
+        return await child.waitForExit()
     }
 
     /// `engram verify` on `store`: its exit status (0: consistent) and what it printed.
-    static func verify(_ store: String) throws -> (status: Int32?, stdout: String) {
+    static func verify(_ store: String) async throws -> (status: Int32?, stdout: String) {
         let child = try ChildProcess(enginePath!, ["--store", store, "verify"])
         try child.closeInput()
         var lines: [String] = []
-        while let line = child.nextLine() { lines.append(line) }
-        return (child.waitForExit(), lines.joined(separator: "\n"))
+        while let line = await child.nextLine() { lines.append(line) }
+        return (await child.waitForExit(), lines.joined(separator: "\n"))
     }
 
     enum SessionError: Error { case noResponse, protocolError }

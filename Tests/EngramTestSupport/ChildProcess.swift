@@ -56,19 +56,35 @@ public final class ChildProcess: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Writes `text` and a newline to the child's stdin.
-    public func send(_ text: String) throws { try send(bytes: Array(text.utf8) + [0x0A]) }
-
-    /// Writes raw bytes to the child's stdin (blocking until the pipe takes them all).
-    public func send(bytes: [UInt8]) throws {
-        try input.fileHandleForWriting.write(contentsOf: bytes)
-    }
-
     /// Closes the child's stdin: end of input for it.
     public func closeInput() throws { try input.fileHandleForWriting.close() }
 
     /// The next line of the child's stdout, or nil if none came within `timeout` seconds or stdout ended.
-    public func nextLine(timeout: TimeInterval = 120) -> String? {
+    ///
+    /// The wait blocks a thread of its own, never one of the few threads Swift concurrency runs tests on: a test
+    /// blocking those slows every other test of the process (their tasks cannot run) on a small machine.
+    public func nextLine(timeout: TimeInterval = 120) async -> String? {
+        await offThePool { self.nextLineBlocking(timeout: timeout) }
+    }
+
+    /// The exit status once the child has exited within `timeout` seconds, else nil (waiting off the pool).
+    public func waitForExit(timeout: TimeInterval = 120) async -> Int32? {
+        await offThePool { self.waitForExitBlocking(timeout: timeout) }
+    }
+
+    /// Writes raw bytes to the child's stdin from a thread of its own (a large write blocks until the child reads).
+    public func send(bytes: [UInt8]) async throws {
+        try await offThePool { Result { try self.input.fileHandleForWriting.write(contentsOf: bytes) } }.get()
+    }
+
+    /// Writes `text` and a newline to the child's stdin.
+    public func send(_ text: String) async throws { try await send(bytes: Array(text.utf8) + [0x0A]) }
+
+    private func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in Thread { continuation.resume(returning: body()) }.start() }
+    }
+
+    private func nextLineBlocking(timeout: TimeInterval) -> String? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
@@ -78,8 +94,7 @@ public final class ChildProcess: @unchecked Sendable {
         return lines.isEmpty ? nil : lines.removeFirst()
     }
 
-    /// The exit status once the child has exited within `timeout` seconds, else nil.
-    public func waitForExit(timeout: TimeInterval = 120) -> Int32? {
+    private func waitForExitBlocking(timeout: TimeInterval) -> Int32? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { return nil }
