@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
     targets: [
         // MARK: System libraries (thin module maps; installed by tools/setup.sh)
@@ -61,9 +62,14 @@ let package = Package(
         .target(name: "Engram", dependencies: [
             "EngramIO", "EngramJSON", "EngramVector", "EngramGraph", "EngramText", "CEngramKernels", "CXXHash", .product(name: "Logging", package: "swift-log"),
         ]),
+        /// `engram mcp`: the store as a Model Context Protocol server (tools and resources over stdio). A target of
+        /// its own so the `Engram` library a host program imports never pulls in the MCP SDK.
+        .target(name: "EngramMCP", dependencies: [
+            "Engram", "EngramIO", "EngramJSON", .product(name: "MCP", package: "swift-sdk"),
+        ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [
-            "Engram", "EngramIO", "EngramJSON",
+            "Engram", "EngramIO", "EngramJSON", "EngramMCP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
@@ -96,6 +102,9 @@ let package = Package(
         .testTarget(name: "EngramTextTests", dependencies: ["EngramTestSupport", "EngramText", "EngramIO"]),
         .testTarget(name: "EngramTests", dependencies: ["EngramTestSupport", "Engram", "EngramIO", "EngramJSON", "EngramFaultSuite"]),
         .testTarget(name: "EngramCLITests", dependencies: ["EngramTestSupport", "EngramCLI", "Engram", "EngramIO", "EngramJSON"]),
+        .testTarget(name: "EngramMCPTests", dependencies: [
+            "EngramTestSupport", "EngramMCP", "Engram", "EngramIO", "EngramJSON", .product(name: "MCP", package: "swift-sdk"),
+        ]),
     ],
     swiftLanguageModes: [.v6],
     // C++17 for the FAISS headers, set the supported way: `unsafeFlags` would make SwiftPM refuse this package

@@ -13,6 +13,7 @@ public struct EngramCommand: AsyncParsableCommand {
             InitCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self, StatsCommand.self, SearchCommand.self,
             VerifyCommand.self, RepairCommand.self, BackupCommand.self, RestoreCommand.self,
             MigrateCommand.self, AssemblyCommand.self, GraphCommand.self, DuplicatesCommand.self, DemoCommand.self, HashEmbedderCommand.self,
+            MCPCommand.self,
         ])
 
     public init() {}

@@ -118,17 +118,7 @@ struct SearchCommand: AsyncParsableCommand {
         for result in results { console.out(line(for: result).compactString) }
     }
 
-    private func line(for result: SearchResult) -> JSONValue {
-        // Float's shortest decimal form ("1.0908561"), not the Double widening of it.
-        func number(_ value: Float) -> JSONValue { .double(Double(value.description) ?? Double(value)) }
-        var line: JSONObject = ["id": .string(result.id)]
-        if let distance = result.distance { line["distance"] = number(distance) }
-        line["content"] = .string(result.content)
-        if let bm25 = result.bm25 { line["bm25"] = number(bm25) }
-        if let score = result.score { line["score"] = number(score) }
-        if scope != .memories { line["kind"] = .string(result.kind.rawValue) }
-        return .object(line)
-    }
+    private func line(for result: SearchResult) -> JSONValue { result.json(includeKind: scope != .memories) }
 
     /// `--queries`: one store open for every query; each line answered in order (a line that is not a query
     /// gets an error line, and the others are still answered).
@@ -220,5 +210,3 @@ struct SearchCommand: AsyncParsableCommand {
 }
 
 extension SearchScope: ExpressibleByArgument {}
-
-// Float's shortest decimal form ("1.0908561"), not the Double widening of it ("1.0908560752868652").
