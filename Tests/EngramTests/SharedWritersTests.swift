@@ -255,7 +255,7 @@ struct SharedWritersTests {
             for n in 0..<60 { lines += "{\"id\": \"p\(w)-\(n)\", \"content\": \"process \(w) line \(n)\", \"embedding\": [\(w), \(n), 1]}\n" }
             let input = dir.write("p\(w).jsonl", lines)
             // A generous --wait: six processes take turns on the lock, and the machine may be loaded.
-            let child = try ChildProcess(BuiltExecutable.path("engram")!, ["--store", dir.store, "--wait", "120", "put", "--batch-size", "\(1 + w % 3)", input])
+            let child = try ChildProcess(BuiltExecutable.path("engram")!, ["--store", dir.store, "put", "--wait", "120", "--batch-size", "\(1 + w % 3)", input])
             try child.closeInput()
             children.append(child)
         }
