@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "EngramCLI", targets: ["EngramCLI"]),
         .executable(name: "engram", targets: ["engram"]),
         .executable(name: "engram-graph", targets: ["engram-graph"]),
+        .executable(name: "engram-mcp", targets: ["engram-mcp"]),
         .executable(name: "engram-bench", targets: ["engram-bench"]),
         .executable(name: "engram-text-bench", targets: ["engram-text-bench"]),
     ],
@@ -69,10 +70,16 @@ let package = Package(
         ]),
         /// The `engram` commands, as a library so tests can run them.
         .target(name: "EngramCLI", dependencies: [
-            "Engram", "EngramIO", "EngramJSON", "EngramMCP",
+            "Engram", "EngramIO", "EngramJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], resources: [.copy("Resources")]),
         .executableTarget(name: "engram", dependencies: ["EngramCLI"]),
+        /// The server behind `engram mcp` (which execs it): kept out of `engram`, whose every command would
+        /// otherwise load the MCP SDK's networking libraries at start.
+        .executableTarget(name: "engram-mcp", dependencies: [
+            "EngramCLI", "EngramMCP", "Engram", "EngramIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+        ]),
         /// `engram-graph build`: the L2 graph builder, a process of its own (the store launches it in the background).
         .executableTarget(name: "engram-graph", dependencies: ["EngramCLI"]),
         .executableTarget(name: "engram-bench", dependencies: ["Engram", "EngramIO", "EngramJSON"]),
