@@ -14,18 +14,10 @@ import Logging
 /// of a plain `engram get`.
 @main
 struct MCPServerCommand: AsyncParsableCommand {
+    // The user-facing description is `engram mcp --help`'s (EngramCLI's MCPCommand); this is what it execs.
     static let configuration = CommandConfiguration(
         commandName: "engram-mcp",
-        abstract: "Serve the store over the Model Context Protocol (JSON-RPC on stdin/stdout) for AI agents.",
-        discussion: """
-            An MCP client (an agent app, an IDE, a framework) starts this command and talks to it over stdin and \
-            stdout: tools to save, update, read, delete, search and list memories and assemblies, and to show the \
-            store's statistics and verify it; every record is also a resource (engram://memory/<id>, \
-            engram://assembly/<id>). Logs go to stderr. The store is created if missing. Any number of servers \
-            (one per client) may share one store; each sees the others' writes on its next call. It exits with \
-            status 0 when stdin closes, after answering what was asked and closing the store. docs/MCP.md lists \
-            the tools.
-            """)
+        abstract: "The MCP server behind `engram mcp` (see `engram mcp --help` and docs/MCP.md); it takes the same options.")
 
     @OptionGroup var options: StoreOptions
 
