@@ -53,14 +53,12 @@ package final class FileEngine: Sendable {
     ///
     /// All-or-nothing: on any failure the temp files already written are removed and the error is thrown.
     /// Large sets are split over several pool threads so their fsyncs overlap (the file system batches them).
-    ///
-    /// `sync: false` skips the fsyncs, for files whose content is made durable otherwise (see ``rename(_:operation:)``).
-    package func stage(_ files: [PendingFile], sync: Bool = true, operation: String = "write files") async throws {
+    package func stage(_ files: [PendingFile], operation: String = "write files") async throws {
         guard !files.isEmpty else { return }
         if files.count == 1 {
             // One file (a single save): one pool job, no task group.
             let file = files[0]
-            try await loop.run { try FileEngine.stage(file, sync: sync, operation: operation) }
+            try await loop.run { try FileEngine.stage(file, operation: operation) }
             return
         }
         let chunkCount = min(files.count, max(1, min(8, files.count / 16)))
@@ -71,7 +69,7 @@ package final class FileEngine: Sendable {
                 group.addTask {
                     do {
                         try await self.loop.run {
-                            for file in chunk { try FileEngine.stage(file, sync: sync, operation: operation) }
+                            for file in chunk { try FileEngine.stage(file, operation: operation) }
                         }
                         return nil
                     } catch { return error }
@@ -83,16 +81,6 @@ package final class FileEngine: Sendable {
             await discard(files)
             throw firstError
         }
-    }
-
-    /// Renames staged temp files over their targets, without fsyncing the directory: for records whose
-    /// durability comes from elsewhere (the store's journal line carries them, fsynced before this runs, and
-    /// its checkpoint makes the files durable with `syncfs` before the line is dropped). Readers see the new
-    /// files when this returns. Stops at the first failure (files renamed before it stay renamed).
-    package func rename(_ files: [PendingFile], operation: String = "write files") async throws {
-        guard !files.isEmpty else { return }
-        try await loop.run { for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) } }
-        counters.withLock { $0.filesWritten += files.count }
     }
 
     /// Phase two: renames every staged temp file over its target, then fsyncs the directories.
@@ -197,8 +185,8 @@ package final class FileEngine: Sendable {
 
     // MARK: Blocking steps (run on pool threads)
 
-    /// Creates the temp file with `O_EXCL|O_NOFOLLOW`, writes everything, fsyncs (unless `sync` is false);
-    /// removes it on failure.
+    /// Creates the temp file with `O_EXCL|O_NOFOLLOW`, writes everything, fsyncs (unless `sync` is false: the
+    /// store's journal line carries the content, see `AppendOnlyFile.append(_:placing:)`); removes it on failure.
     package static func stage(_ file: PendingFile, sync: Bool = true, operation: String) throws(EngramError) {
         let path = file.temporaryPath
         let fd = try Sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644, operation: operation)

@@ -16,29 +16,23 @@ extension MemoryStore {
     ///
     /// One fsync round: the journal line carries every record whole and is the commit point (appended and
     /// `fdatasync`ed, group-committed with the other commits in flight). The record files are written to temp
-    /// files just before it (no fsync: a full disk fails the write here, before anything is committed) and
-    /// renamed into place just after, so a reader sees the new file when this returns; they become durable at
+    /// files just before it (no fsync: a full disk fails the write there, before anything is committed) and
+    /// renamed into place just after, in the same thread-pool job, so a reader sees the new file when this returns; they become durable at
     /// the next checkpoint (`syncfs` before the journal is emptied). A crash or power cut before the line is
     /// durable leaves the records as they were; after it, recovery rewrites any record file that is missing,
     /// torn or older than its line (``JournalOperation/Item/finish(layout:operation:rewriting:)``).
     func commit(_ records: [PreparedRecord], operation: String) async throws {
         guard let journal else { throw EngramError(code: .closed, message: "the store is closed", operation: operation, path: layout.root) }
-        let files = records.map(\.file)
-        try await engine.stage(files, sync: false, operation: operation)
         let line = Journal.line(.put(sequence: nextSequence(), items: records.map(\.item)))
+        // The temp files, the line and the renames in one job of the journal's group commit (see AppendOnlyFile).
         do {
-            try await journal.append(line)
+            try await journal.append(line, placing: records.map(\.file))
+        } catch let failure as AppendOnlyFile.NotPlaced {
             journalOffset += line.count
-        } catch {
-            await engine.discard(files)
-            throw error
+            placementFailed(failure.underlying)
+            throw failure.underlying
         }
-        do {
-            try await engine.rename(files, operation: operation)
-        } catch {
-            placementFailed(error)
-            throw error
-        }
+        journalOffset += line.count
         apply(records)
     }
 
