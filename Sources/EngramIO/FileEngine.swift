@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Durable file operations on an ``EventLoop``: the atomic write protocol with group-committed directory
-/// fsyncs, staged (two-phase) writes for all-or-nothing batches, and bulk reads.
+/// fsyncs, and bulk reads. (The store's records go through its journal instead: see `AppendOnlyFile.append(_:placing:)`.)
 ///
 /// The protocol for one file: create the temp file with `O_EXCL` (a planted symlink makes it fail instead of
 /// being followed), write every byte, `fsync` it, `rename` it over the target, `fsync` the directory. The first
@@ -47,93 +47,6 @@ package final class FileEngine: Sendable {
         }
         counters.withLock { $0.filesWritten += 1 }
         try await syncDirectory(file.directory, operation: operation)
-    }
-
-    /// Phase one of a two-phase write: every temp file written and fsynced, nothing renamed.
-    ///
-    /// All-or-nothing: on any failure the temp files already written are removed and the error is thrown.
-    /// Large sets are split over several pool threads so their fsyncs overlap (the file system batches them).
-    package func stage(_ files: [PendingFile], operation: String = "write files") async throws {
-        guard !files.isEmpty else { return }
-        if files.count == 1 {
-            // One file (a single save): one pool job, no task group.
-            let file = files[0]
-            try await loop.run { try FileEngine.stage(file, operation: operation) }
-            return
-        }
-        let chunkCount = min(files.count, max(1, min(8, files.count / 16)))
-        let chunks = FileEngine.split(files, into: chunkCount)
-        var firstError: (any Error)?
-        await withTaskGroup(of: (any Error)?.self) { group in
-            for chunk in chunks {
-                group.addTask {
-                    do {
-                        try await self.loop.run {
-                            for file in chunk { try FileEngine.stage(file, operation: operation) }
-                        }
-                        return nil
-                    } catch { return error }
-                }
-            }
-            for await error in group where firstError == nil { firstError = error }
-        }
-        if let firstError {
-            await discard(files)
-            throw firstError
-        }
-    }
-
-    /// Phase two: renames every staged temp file over its target, then fsyncs the directories.
-    package func publish(_ files: [PendingFile], operation: String = "write files") async throws {
-        guard !files.isEmpty else { return }
-        let first = files[0].directory
-        if files.allSatisfy({ $0.directory == first }) {
-            // One directory (every save and batch): the renames' job hands over to the directory's group commit on
-            // the loop thread directly, so the caller is resumed once, after the directory fsync.
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                loop.execute { loopPointer in
-                    let slot = ResultSlot<Void>()
-                    let request = WorkRequest(
-                        body: { slot.value = Result { for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) } } },
-                        done: { status in
-                            guard status == 0, case .success = slot.value! else {
-                                continuation.resume(with: status == 0 ? slot.value! : .failure(EngramError(
-                                    code: .io, message: "libuv refused the rename request", operation: operation, path: first)))
-                                return
-                            }
-                            self.counters.withLock {
-                                $0.filesWritten += files.count
-                                $0.directorySyncRequests += 1
-                            }
-                            self.directorySync.enqueue(first, continuation, engine: self, loop: loopPointer, operation: operation)
-                        })
-                    self.loop.queueWork(loopPointer, request)
-                }
-            }
-            return
-        }
-        try await loop.run {
-            for file in files { try Sys.rename(file.temporaryPath, file.path, operation: operation) }
-        }
-        counters.withLock { $0.filesWritten += files.count }
-        var directories: [String] = []
-        for file in files where !directories.contains(file.directory) { directories.append(file.directory) }
-        for directory in directories { try await syncDirectory(directory, operation: operation) }
-    }
-
-    /// Removes staged temp files (after a failed or abandoned two-phase write). Best effort.
-    package func discard(_ files: [PendingFile]) async {
-        _ = try? await loop.run {
-            for file in files { _ = try? Sys.unlink(file.temporaryPath) }
-        }
-    }
-
-    /// Removes a file durably (unlink, then a group-committed directory fsync). Returns false if it was absent.
-    @discardableResult
-    package func remove(directory: String, name: String, operation: String = "remove file") async throws -> Bool {
-        let existed = try await loop.unlink(directory + "/" + name, operation: operation)
-        if existed { try await syncDirectory(directory, operation: operation) }
-        return existed
     }
 
     /// Makes the entries of `directory` durable; concurrent callers share one `fsync` (group commit).
@@ -212,12 +125,6 @@ package final class FileEngine: Sendable {
             throw error
         }
         try Sys.fsyncDirectory(file.directory, operation: operation)
-    }
-
-    static func split<T>(_ items: [T], into count: Int) -> [[T]] {
-        guard count > 1 else { return [items] }
-        let size = (items.count + count - 1) / count
-        return stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min(items.count, $0 + size)]) }
     }
 }
 

@@ -55,22 +55,6 @@ struct FileEngineTests {
         #expect(readError?.code == .symlinkRefused)
     }
 
-    @Test("staged files become visible only when published; discarded ones vanish")
-    func twoPhase() async throws {
-        let scratch = TemporaryDirectory()
-        let engine = FileEngine()
-        let files = (0..<40).map { PendingFile(directory: scratch.path, name: "r\($0)", bytes: Array("\($0)".utf8)) }
-        try await engine.stage(files)
-        #expect(scratch.names.allSatisfy { Sys.isTemporaryName($0) })
-        #expect(scratch.names.count == 40)
-        try await engine.publish(files)
-        #expect(scratch.names == files.map(\.name).sorted())
-        let abandoned = [PendingFile(directory: scratch.path, name: "x", bytes: [1])]
-        try await engine.stage(abandoned)
-        await engine.discard(abandoned)
-        #expect(!scratch.names.contains { $0.contains("x") })
-    }
-
     @Test("readMany returns one result per path, in order, failures included")
     func readMany() async throws {
         let scratch = TemporaryDirectory()
