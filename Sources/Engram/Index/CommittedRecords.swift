@@ -31,10 +31,14 @@ struct CommittedRecords: Sendable, Equatable {
     }
 
     /// Reads the record's current content: as the journal carries it, from its committed temp file, or from its
-    /// record file (also when the temp file was renamed meanwhile). The path names where it came from.
+    /// record file (also when the temp file was renamed meanwhile); `notFound` when a line deletes it. The path
+    /// names where it came from.
     func read(_ kind: RecordKind, id: String, layout: StoreLayout, operation: String) throws(EngramError) -> (bytes: [UInt8], path: String) {
         let key = "\(kind.rawValue)/\(id)"
         if let bytes = carried[key] { return (bytes, layout.journalPath) }
+        if deleted.contains(key) {
+            throw EngramError(code: .notFound, message: "a journal line deletes it", operation: operation, path: layout.path(of: kind, id: id), id: id)
+        }
         let recordPath = layout.path(of: kind, id: id)
         if let temporary = paths[key] {
             do {

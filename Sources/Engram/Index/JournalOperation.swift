@@ -25,6 +25,26 @@ enum JournalOperation: Sendable {
     case put(sequence: Int64, items: [Item])
     case delete(sequence: Int64, kind: RecordKind, id: String)
 
+    /// The last change a run of operations makes to one record: its put item, or nil for a delete.
+    struct LastChange: Sendable {
+        var kind: RecordKind
+        var id: String
+        var item: Item?
+    }
+
+    /// Each record's last change in `operations`, keyed `kind/id`: the last operation on a record decides what
+    /// recovery, a writer catching up, a checkpoint's fallback and a backup's catch-up make of it.
+    static func lastChanges(_ operations: some Sequence<JournalOperation>) -> [String: LastChange] {
+        var last: [String: LastChange] = [:]
+        for operation in operations {
+            switch operation {
+            case .put(_, let items): for item in items { last["\(item.kind.rawValue)/\(item.id)"] = LastChange(kind: item.kind, id: item.id, item: item) }
+            case .delete(_, let kind, let id): last["\(kind.rawValue)/\(id)"] = LastChange(kind: kind, id: id, item: nil)
+            }
+        }
+        return last
+    }
+
     var sequence: Int64 {
         switch self {
         case .put(let s, _), .delete(let s, _, _): s

@@ -209,20 +209,10 @@ struct StoreOpener {
         operations = operations.filter { $0.sequence > checkpointSequence }
         let maxSequence = operations.map(\.sequence).max() ?? checkpointSequence
 
-        // Committed writes whose renames did not all happen are completed first, whatever else happens.
-        var lastOperation: [String: (RecordKind, JournalOperation.Item?)] = [:]
-        for op in operations {
-            switch op {
-            case .put(_, let items):
-                for item in items { lastOperation["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item) }
-            case .delete(_, let kind, let id):
-                lastOperation["\(kind.rawValue)/\(id)"] = (kind, nil)
-            }
-        }
+        // Committed writes whose files do not say so yet are completed first, whatever else happens.
+        let lastOperation = JournalOperation.lastChanges(operations)
         if writer {
-            report.rolledForward = try StoreOpener.finishCommitted(lastOperation.sorted(by: { $0.key < $1.key }).map { key, value in
-                (value.0, String(key.dropFirst(value.0.rawValue.count + 1)), value.1)
-            }, layout: layout, operation: "recover store")
+            report.rolledForward = try StoreOpener.finishCommitted(lastOperation, layout: layout, operation: "recover store")
         }
 
         if let reason = rebuildReason {
@@ -238,8 +228,8 @@ struct StoreOpener {
         }
 
         var result = index!
-        for (key, (kind, item)) in lastOperation {
-            let id = String(key.dropFirst(kind.rawValue.count + 1))
+        for (_, change) in lastOperation {
+            let (kind, id, item) = (change.kind, change.id, change.item)
             if writer, let item, item.record != nil {
                 // finishCommitted made the file hold what the line commits: the line's entry is the file's.
                 StoreOpener.setEntry(of: item, in: &result)
@@ -257,10 +247,10 @@ struct StoreOpener {
     /// A read-only opener writes nothing, but sees a committed write whole: the record a journal line carries
     /// (or, for lines of earlier versions, the complete temp file it names) when the record file does not hold
     /// that version yet, and a record a line deletes as gone (see CommittedRecords).
-    private mutating func replayCommittedRecords(_ lastOperation: [String: (RecordKind, JournalOperation.Item?)], into index: inout CentralIndex) throws {
-        for (key, (kind, item)) in lastOperation {
-            let id = String(key.dropFirst(kind.rawValue.count + 1))
-            guard let item else {
+    private mutating func replayCommittedRecords(_ lastOperation: [String: JournalOperation.LastChange], into index: inout CentralIndex) throws {
+        for (key, change) in lastOperation {
+            let (kind, id) = (change.kind, change.id)
+            guard let item = change.item else {
                 if Sys.fileType(layout.path(of: kind, id: id)) != nil {
                     report.committedRecords.deleted.insert(key)
                     if kind == .memory { index.memories[id] = nil } else { index.assemblies[id] = nil }
@@ -299,11 +289,12 @@ struct StoreOpener {
     /// Open, and a writer catching up after a holder that died, both call this.
     /// `rewriting`: every carried record is rewritten and every directory fsynced, whatever the files say (after
     /// a failed `syncfs`, what the page cache shows may never reach the disk).
-    static func finishCommitted(_ last: [(kind: RecordKind, id: String, item: JournalOperation.Item?)], layout: StoreLayout,
+    static func finishCommitted(_ last: [String: JournalOperation.LastChange], layout: StoreLayout,
                                 operation: String, rewriting: Bool = false) throws(EngramError) -> [String] {
         var changed: [String] = []
         var touchedDirectories: Set<String> = []
-        for (kind, id, item) in last {
+        for (_, change) in last.sorted(by: { $0.key < $1.key }) {
+            let (kind, id, item) = (change.kind, change.id, change.item)
             let changedHere: Bool
             if let item {
                 changedHere = try item.finish(layout: layout, operation: operation, rewriting: rewriting)

@@ -57,7 +57,7 @@ public struct StoreSnapshot: Sendable {
         // newer (a write after the copy: it could be half a batch the copy does not know of).
         if Sys.fileType(source.journalPath) == .file {
             var bytes: [UInt8] = []
-            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
+            var last: [String: JournalOperation.LastChange] = [:]
             var pending = Set<String>()
             var settled = false
             // Rounds are incremental: each parses only the lines appended since the last one and re-checks only
@@ -70,20 +70,9 @@ public struct StoreSnapshot: Sendable {
                                       operation: "backup", path: source.journalPath,
                                       remedy: "retry; give the backup write access to \(source.lockPath), or call MemoryStore.backup(to:) in the writer process")
                 }
-                for entry in Journal.parse(Array(current[bytes.count...])).entries {
-                    switch entry.operation {
-                    case .put(_, let items)?:
-                        for item in items {
-                            let key = "\(item.kind.rawValue)/\(item.id)"
-                            last[key] = (item.kind, item.id, item)
-                            pending.insert(key)
-                        }
-                    case .delete(_, let kind, let id)?:
-                        last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
-                        pending.insert("\(kind.rawValue)/\(id)")
-                    case nil:
-                        continue
-                    }
+                for (key, change) in JournalOperation.lastChanges(Journal.parse(Array(current[bytes.count...])).entries.compactMap(\.operation)) {
+                    last[key] = change
+                    pending.insert(key)
                 }
                 bytes = current
                 pending = try catchUp(pending, last: last, report: &report)
@@ -111,7 +100,7 @@ public struct StoreSnapshot: Sendable {
 
     /// Brings each record in `keys` to the version its last journal line names. Returns the keys it could not
     /// settle: versions already overwritten in the store by a write after this copy of the journal.
-    private func catchUp(_ keys: Set<String>, last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)],
+    private func catchUp(_ keys: Set<String>, last: [String: JournalOperation.LastChange],
                          report: inout BackupReport) throws -> Set<String> {
         var unsettled = Set<String>()
         for key in keys {

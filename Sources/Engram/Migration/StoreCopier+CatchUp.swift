@@ -54,19 +54,10 @@ extension StoreCopier {
         let layout = StoreLayout(root: root)
         var round = CatchUpRound()
         guard Sys.fileType(layout.journalPath) == .file else { return round }
-        var latest: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
-        for entry in try Journal.read(path: layout.journalPath).entries {
-            switch entry.operation {
-            case .put(_, let items)?:
-                for item in items { latest["\(item.kind.directoryName)/\(item.id).json"] = (item.kind, item.id, item) }
-            case .delete(_, let kind, let id)?:
-                latest["\(kind.directoryName)/\(id).json"] = (kind, id, nil)
-            case nil:
-                continue
-            }
-        }
+        let latest = JournalOperation.lastChanges(try Journal.read(path: layout.journalPath).entries.compactMap(\.operation))
         var touched: Set<String> = []
-        for (relative, entry) in latest.sorted(by: { $0.key < $1.key }) {
+        for (_, entry) in latest.sorted(by: { $0.key < $1.key }) {
+            let relative = "\(entry.kind.directoryName)/\(entry.id).json"
             let directory = entry.kind.directoryName
             guard let item = entry.item else {
                 // Deleted: the copy may have taken the record before its unlink.

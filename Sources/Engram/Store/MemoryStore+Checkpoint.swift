@@ -146,16 +146,8 @@ extension MemoryStore {
             }
         }
         try await engine.loop.run { () throws in
-            let contents = try Journal.read(path: layout.journalPath)
-            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
-            for entry in contents.entries {
-                switch entry.operation {
-                case .put(_, let items)?: for item in items { last["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item.id, item) }
-                case .delete(_, let kind, let id)?: last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
-                case nil: continue
-                }
-            }
-            _ = try StoreOpener.finishCommitted(last.sorted { $0.key < $1.key }.map(\.value), layout: layout, operation: "checkpoint", rewriting: true)
+            let last = JournalOperation.lastChanges(try Journal.read(path: layout.journalPath).entries.compactMap(\.operation))
+            _ = try StoreOpener.finishCommitted(last, layout: layout, operation: "checkpoint", rewriting: true)
         }
     }
 

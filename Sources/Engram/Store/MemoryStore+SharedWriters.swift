@@ -210,14 +210,7 @@ extension MemoryStore {
         let layout = self.layout
         let fresh = operations.filter { $0.sequence > sequence }
         if lock?.previousHolderDied == true {
-            var last: [String: (kind: RecordKind, id: String, item: JournalOperation.Item?)] = [:]
-            for op in fresh {
-                switch op {
-                case .put(_, let items): for item in items { last["\(item.kind.rawValue)/\(item.id)"] = (item.kind, item.id, item) }
-                case .delete(_, let kind, let id): last["\(kind.rawValue)/\(id)"] = (kind, id, nil)
-                }
-            }
-            let finishing = last.sorted { $0.key < $1.key }.map(\.value)
+            let finishing = JournalOperation.lastChanges(fresh)
             _ = try await engine.loop.run { () throws in try StoreOpener.finishCommitted(finishing, layout: layout, operation: operation) }
         }
         for op in fresh {
