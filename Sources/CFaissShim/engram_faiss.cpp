@@ -61,6 +61,9 @@ namespace {
 
 thread_local char t_error[2048];
 std::atomic<int64_t> g_live_handles{0};
+// The same count, per thread (creations minus frees made on it): a leak test reads this one, so that stores in
+// other tests of the same process creating and freeing handles meanwhile do not move its figures.
+thread_local int64_t t_live_handles = 0;
 
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fail(int code, const char *fmt, ...) {
@@ -386,6 +389,7 @@ int load(const uint8_t *data, size_t size, const char *name, engram_faiss_index 
     if (int r = duplicate_check(*result)) return r;
     auto *h = new engram_faiss_index{std::move(result)};
     g_live_handles.fetch_add(1);
+    t_live_handles += 1;
     *out = h;
     return 0;
 }
@@ -399,6 +403,8 @@ extern "C" {
 const char *engram_faiss_last_error(void) { return t_error; }
 
 int64_t engram_faiss_live_handles(void) { return g_live_handles.load(); }
+
+int64_t engram_faiss_live_handles_this_thread(void) { return t_live_handles; }
 
 int engram_faiss_set_num_threads(int n) {
     ENGRAM_TRY
@@ -429,6 +435,7 @@ int engram_faiss_new(int64_t dimension, int metric, engram_faiss_index **out) {
     flat.release();
     auto *h = new engram_faiss_index{std::move(map)};
     g_live_handles.fetch_add(1);
+    t_live_handles += 1;
     *out = h;
     ENGRAM_CATCH
 }
@@ -441,6 +448,7 @@ void engram_faiss_free(engram_faiss_index *index) {
         // FAISS destructors do not throw; swallow anything to keep the C contract.
     }
     g_live_handles.fetch_sub(1);
+    t_live_handles -= 1;
 }
 
 int64_t engram_faiss_count(const engram_faiss_index *index) {

@@ -281,6 +281,10 @@ public final class FaissIndex: Sendable {
     /// Number of FAISS index handles alive in the process (for leak checks).
     public static var liveHandleCount: Int { Int(engram_faiss_live_handles()) }
 
+    /// Handles created minus handles freed on the calling thread: what a leak check on one thread reads, unmoved
+    /// by indexes other threads (other tests' stores) create and free meanwhile.
+    public static var liveHandleCountOnThisThread: Int { Int(engram_faiss_live_handles_this_thread()) }
+
     /// `v` scaled to unit L2 norm, for cosine similarity with ``VectorMetric/innerProduct``
     /// (normalise both stored vectors and queries). A zero vector is returned unchanged.
     public static func normalized(_ v: [Float]) -> [Float] {

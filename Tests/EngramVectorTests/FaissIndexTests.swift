@@ -389,7 +389,7 @@ extension FaissTests {
 
     @Suite struct Leaks {
         @Test func liveHandleCountReturnsToItsPreviousValue() throws {
-            let before = FaissIndex.liveHandleCount
+            let before = FaissIndex.liveHandleCountOnThisThread
             func scope() throws {
                 let a = try FaissIndex(dimension: 4)
                 let b = try FaissIndex(dimension: 4, metric: .innerProduct)
@@ -400,16 +400,16 @@ extension FaissTests {
                 let path = dir.appendingPathComponent("x.faiss").path
                 try c.write(toPath: path)
                 let d = try FaissIndex(readingPath: path)
-                #expect(FaissIndex.liveHandleCount == before + 4)
+                #expect(FaissIndex.liveHandleCountOnThisThread == before + 4)
                 // Failed creations and loads leave nothing behind.
                 _ = try? FaissIndex(dimension: 0)
                 _ = try? FaissIndex(serialized: Array(try a.serialized().dropLast()))
                 _ = try? FaissIndex(readingPath: path + ".missing")
-                #expect(FaissIndex.liveHandleCount == before + 4)
+                #expect(FaissIndex.liveHandleCountOnThisThread == before + 4)
                 withExtendedLifetime((a, b, c, d)) {}
             }
             try scope()
-            #expect(FaissIndex.liveHandleCount == before)
+            #expect(FaissIndex.liveHandleCountOnThisThread == before)
         }
     }
 }

@@ -72,6 +72,9 @@ const char *engram_faiss_last_error(void);
 /** Number of handles created and not yet freed (all threads). For leak tests. */
 int64_t engram_faiss_live_handles(void);
 
+/** Handles created minus handles freed on the calling thread: a leak test immune to other threads' indexes. */
+int64_t engram_faiss_live_handles_this_thread(void);
+
 /** Number of OpenMP (and OpenBLAS, when present) threads FAISS may use.
  *  Process-wide; default 1. The shim applies it on the calling thread at the
  *  start of every add/remove/search call (OpenMP's setting is per thread, and
